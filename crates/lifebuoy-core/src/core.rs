@@ -1,0 +1,526 @@
+//! The state machine: inputs (`handle_*` and commands, each taking `now`) and
+//! outputs (`poll_transmit`, `poll_event`, `poll_timeout`).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_bytes::ByteBuf;
+
+use crate::broadcast::{cbor_bytes_cost, BroadcastQueue};
+use crate::config::{Config, ConfigError};
+use crate::event::{Destination, Event, Transmit};
+use crate::health::Health;
+use crate::member::{metadata_size, Addr, Member, MemberInfo, MemberState, Metadata, NodeId};
+use crate::rng::DetRng;
+use crate::stats::{KindCounts, Stats};
+use crate::suspicion::Suspicion;
+use crate::table::Table;
+use crate::timer::{Timer, Timers};
+use crate::wire::{self, Channel, Kind, Packet, Update, WireError};
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// Metadata larger than [`Config::metadata_limit`].
+    #[error("metadata is {size} bytes, above the limit of {limit} bytes")]
+    MetadataTooLarge {
+        /// Its size (sum of key and value bytes).
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A name longer than 128 bytes.
+    #[error("node name is {0} bytes, above the limit of 128 bytes")]
+    NameTooLong(usize),
+    /// The node has left; it takes no more commands.
+    #[error("the node has left the cluster")]
+    Left,
+}
+
+/// Largest number of undrained events kept; beyond it events are dropped and
+/// counted in [`Stats::event_drops`].
+const MAX_PENDING_EVENTS: usize = 1 << 20;
+
+/// An ongoing probe of one member (SWIM 4.1 / Lifeguard 3).
+#[derive(Debug, Clone)]
+pub(crate) struct Probe<I> {
+    pub(crate) seq: u32,
+    pub(crate) target: I,
+    pub(crate) nacks_expected: u32,
+    pub(crate) nacks: u32,
+}
+
+/// An indirect probe this node runs on behalf of a requester.
+#[derive(Debug, Clone)]
+pub(crate) struct Relay<I> {
+    pub(crate) requester: I,
+    pub(crate) seq: u32,
+}
+
+/// One node's SWIM + Lifeguard protocol state, with no I/O, no clock and no
+/// global randomness. See the crate docs for the driving loop.
+#[derive(Debug)]
+pub struct Core<I: NodeId> {
+    pub(crate) cfg: Config,
+    pub(crate) local: Member<I>,
+    pub(crate) rng: DetRng,
+    pub(crate) table: Table<I>,
+    pub(crate) suspicions: HashMap<I, Suspicion<I>>,
+    pub(crate) queue: BroadcastQueue<I>,
+    pub(crate) timers: Timers<I>,
+    pub(crate) health: Health,
+    pub(crate) probe: Option<Probe<I>>,
+    pub(crate) relays: HashMap<u32, Relay<I>>,
+    pub(crate) next_seq: u32,
+    pub(crate) seeds: Vec<Addr>,
+    pub(crate) joined: bool,
+    pub(crate) join_attempts: u32,
+    pub(crate) transmits: VecDeque<Transmit<I>>,
+    pub(crate) events: VecDeque<Event<I>>,
+    pub(crate) stats: Stats,
+}
+
+impl<I: NodeId> Core<I> {
+    /// A node `id` named `info.name`, reachable at `info.addrs`, alone in a
+    /// new cluster until [`Core::join`] is called. `seed` drives every random
+    /// choice. `incarnation` is where to start: 0 for a fresh identity; a
+    /// restarted node learns the incarnation others recorded for it and
+    /// raises its own above it as soon as it hears of it.
+    pub fn new(
+        config: Config,
+        id: I,
+        info: MemberInfo,
+        incarnation: u64,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let size = metadata_size(&info.meta);
+        if size > config.metadata_limit {
+            return Err(ConfigError {
+                field: "metadata",
+                reason: format!("{size} bytes, above metadata_limit of {}", config.metadata_limit),
+            });
+        }
+        if info.name.len() > 128 {
+            return Err(ConfigError { field: "name", reason: "above 128 bytes".into() });
+        }
+        let mut rng = DetRng::seed_from_u64(seed);
+        let mut timers = Timers::new();
+        // Stagger the periodic timers so nodes started together do not beat in step.
+        let jitter = |rng: &mut DetRng, d: Duration| d.mul_f64(rng.unit());
+        timers.set(now + jitter(&mut rng, config.probe_interval), Timer::ProbeTick);
+        timers.set(now + jitter(&mut rng, config.gossip_interval), Timer::Gossip);
+        if !config.push_pull_interval.is_zero() {
+            timers.set(now + jitter(&mut rng, config.push_pull_interval), Timer::PushPull);
+        }
+        if !config.reconnect_interval.is_zero() {
+            timers.set(now + jitter(&mut rng, config.reconnect_interval), Timer::Reconnect);
+        }
+        let local = Member {
+            id,
+            info: Arc::new(info),
+            incarnation,
+            state: MemberState::Alive,
+            since: now,
+        };
+        Ok(Core {
+            health: Health::new(config.awareness_max_multiplier),
+            queue: BroadcastQueue::new(config.max_queued_updates),
+            cfg: config,
+            local,
+            rng,
+            table: Table::new(),
+            suspicions: HashMap::new(),
+            timers,
+            probe: None,
+            relays: HashMap::new(),
+            next_seq: 0,
+            seeds: Vec::new(),
+            joined: false,
+            join_attempts: 0,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        })
+    }
+
+    // ----- accessors -------------------------------------------------------
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// This node's own entry (state Alive, or Left after [`Core::leave`]).
+    pub fn local(&self) -> &Member<I> {
+        &self.local
+    }
+
+    /// Every other member this node knows, in no particular order.
+    pub fn members(&self) -> impl Iterator<Item = &Member<I>> {
+        self.table.iter()
+    }
+
+    /// One member (the local node included).
+    pub fn member(&self, id: &I) -> Option<&Member<I>> {
+        if *id == self.local.id {
+            Some(&self.local)
+        } else {
+            self.table.get(id)
+        }
+    }
+
+    /// Number of other members known, in any state.
+    pub fn member_count(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Number of live (Alive or Suspect) members, the local node included:
+    /// the `n` of the protocol's formulas.
+    pub fn live_count(&self) -> usize {
+        self.table.live() + usize::from(self.local.state.is_live())
+    }
+
+    /// Number of other members in `state`.
+    pub fn count(&self, state: MemberState) -> usize {
+        self.table.count(state)
+    }
+
+    /// Lifeguard's local health score (0 is healthy).
+    pub fn health_score(&self) -> u32 {
+        self.health.score()
+    }
+
+    /// Counters for metrics.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Updates waiting to be piggybacked.
+    pub fn queued_updates(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether a seed (or anyone) has answered since [`Core::join`].
+    pub fn is_joined(&self) -> bool {
+        self.joined
+    }
+
+    /// Pending timers (for diagnostics).
+    pub fn timer_count(&self) -> usize {
+        self.timers.len()
+    }
+
+    // ----- outputs -----------------------------------------------------------
+
+    /// The next message to send, if any.
+    pub fn poll_transmit(&mut self) -> Option<Transmit<I>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next membership event, if any.
+    pub fn poll_event(&mut self) -> Option<Event<I>> {
+        self.events.pop_front()
+    }
+
+    /// When [`Core::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    // ----- inputs ------------------------------------------------------------
+
+    /// Runs every timer due at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((at, timer)) = self.timers.pop_due(now) {
+            self.fire(now, at, timer);
+        }
+    }
+
+    fn fire(&mut self, now: Instant, _at: Instant, timer: Timer<I>) {
+        match timer {
+            Timer::ProbeTick => self.probe_tick(now),
+            Timer::ProbeTimeout { seq } => self.probe_timeout(now, seq),
+            Timer::ProbeEnd { seq } => self.probe_end(now, seq),
+            Timer::RelayTimeout { seq } => self.relay_timeout(seq),
+            Timer::Gossip => self.gossip_tick(now),
+            Timer::PushPull => self.push_pull_tick(now),
+            Timer::Reconnect => self.reconnect_tick(now),
+            Timer::Suspicion { id, incarnation } => self.suspicion_timeout(now, id, incarnation),
+            Timer::Reap { id, since } => self.reap(id, since),
+            Timer::JoinRetry => self.join_retry(now),
+        }
+    }
+
+    /// Handles bytes `from` a peer on `channel`. Bad input is counted and
+    /// returned as an error; it never panics and never changes state.
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        from: I,
+        channel: Channel,
+        bytes: &[u8],
+    ) -> Result<(), WireError> {
+        let limit = match channel {
+            Channel::Probe => self.cfg.max_message_bytes.max(64 * 1024),
+            Channel::Sync => self.cfg.max_sync_bytes,
+        };
+        let packet: Packet<I> = match wire::decode(bytes, limit, &self.cfg.cluster) {
+            Ok(p) => p,
+            Err(e) => {
+                match e {
+                    WireError::WrongCluster { .. } => self.stats.wrong_cluster += 1,
+                    _ => self.stats.decode_errors += 1,
+                }
+                tracing::debug!(peer = ?from, error = %e, "dropped message");
+                return Err(e);
+            }
+        };
+        let is_sync = matches!(packet.kind, Kind::Sync { .. });
+        if is_sync != (channel == Channel::Sync) {
+            self.stats.misdirected += 1;
+            return Err(WireError::WrongChannel(if is_sync { "push-pull" } else { "probe" }));
+        }
+        count_kind(&mut self.stats.msgs_in, &packet.kind, 1);
+        count_kind(&mut self.stats.bytes_in, &packet.kind, bytes.len() as u64);
+        for raw in &packet.gossip {
+            match wire::decode_update::<I>(raw) {
+                Ok(u) => self.apply_update(now, u, Origin::Gossip),
+                Err(_) => self.stats.bad_updates += 1,
+            }
+        }
+        match packet.kind {
+            Kind::Ping { seq, target } => self.on_ping(now, from, seq, target),
+            Kind::Ack { seq } => self.on_ack(now, from, seq),
+            Kind::PingReq { seq, target, addrs } => self.on_ping_req(now, from, seq, target, addrs),
+            Kind::Nack { seq } => self.on_nack(seq),
+            Kind::Gossip => {}
+            Kind::Sync { join, reply, members } => self.on_sync(now, from, join, reply, members),
+        }
+        Ok(())
+    }
+
+    // ----- commands ----------------------------------------------------------
+
+    /// Joins a cluster through `seeds` with a push-pull to each; retried until
+    /// one answers. With no seeds the node starts a new cluster.
+    pub fn join(&mut self, now: Instant, seeds: impl IntoIterator<Item = Addr>) {
+        self.seeds = seeds.into_iter().collect();
+        if self.seeds.is_empty() {
+            return;
+        }
+        self.joined = false;
+        self.join_attempts = 0;
+        self.send_join(now);
+    }
+
+    /// Adds `members` as known Alive members without announcing them: how a
+    /// node restores a saved view (Serf's snapshot) or a simulator starts a
+    /// converged cluster. Unknown members only; no events are emitted.
+    pub fn restore(&mut self, now: Instant, members: impl IntoIterator<Item = (I, Arc<MemberInfo>, u64)>) {
+        for (id, info, incarnation) in members {
+            if id == self.local.id || self.table.contains(&id) {
+                continue;
+            }
+            if self.table.len() >= self.cfg.max_members {
+                self.stats.table_full_drops += 1;
+                continue;
+            }
+            let m = Member { id, info, incarnation, state: MemberState::Alive, since: now };
+            self.table.insert(m, &mut self.rng);
+            self.joined = true;
+        }
+    }
+
+    /// Leaves gracefully: disseminates a Left claim and stops probing. Keep
+    /// driving the core until [`Core::leave_broadcast_done`] (or a timeout),
+    /// then stop it.
+    pub fn leave(&mut self, now: Instant) {
+        if self.local.state == MemberState::Left {
+            return;
+        }
+        self.local.incarnation += 1;
+        self.local.state = MemberState::Left;
+        self.local.since = now;
+        self.probe = None;
+        let update = Update::Left { id: self.local.id.clone(), incarnation: self.local.incarnation };
+        self.queue_update(self.local.id.clone(), &update);
+        tracing::info!(incarnation = self.local.incarnation, "leaving the cluster");
+        // Send it out now rather than at the next gossip tick.
+        self.gossip_tick_inner(now);
+    }
+
+    /// Whether the Left claim has been piggybacked enough times (or there is
+    /// nobody to tell).
+    pub fn leave_broadcast_done(&self) -> bool {
+        if self.local.state != MemberState::Left {
+            return false;
+        }
+        if self.table.live() == 0 {
+            return true;
+        }
+        match self.queue.get(&self.local.id) {
+            None => true,
+            Some((_, sent)) => sent as usize >= self.table.live().min(self.cfg.gossip_nodes * 2),
+        }
+    }
+
+    /// Publishes new metadata (a new incarnation with the new claim).
+    pub fn set_metadata(&mut self, now: Instant, meta: Metadata) -> Result<(), CommandError> {
+        let size = metadata_size(&meta);
+        if size > self.cfg.metadata_limit {
+            return Err(CommandError::MetadataTooLarge { size, limit: self.cfg.metadata_limit });
+        }
+        let info = MemberInfo { meta, ..(*self.local.info).clone() };
+        self.republish(now, info)
+    }
+
+    /// Publishes new addresses (e.g. after learning an external or relayed address).
+    pub fn set_addrs(&mut self, now: Instant, addrs: Vec<Addr>) -> Result<(), CommandError> {
+        let info = MemberInfo { addrs, ..(*self.local.info).clone() };
+        self.republish(now, info)
+    }
+
+    /// Publishes a new name.
+    pub fn set_name(&mut self, now: Instant, name: String) -> Result<(), CommandError> {
+        if name.len() > 128 {
+            return Err(CommandError::NameTooLong(name.len()));
+        }
+        let info = MemberInfo { name, ..(*self.local.info).clone() };
+        self.republish(now, info)
+    }
+
+    fn republish(&mut self, now: Instant, info: MemberInfo) -> Result<(), CommandError> {
+        if self.local.state == MemberState::Left {
+            return Err(CommandError::Left);
+        }
+        self.local.info = Arc::new(info);
+        self.local.incarnation += 1;
+        self.local.since = now;
+        self.announce_self();
+        Ok(())
+    }
+
+    // ----- helpers shared by the protocol modules ------------------------------
+
+    pub(crate) fn next_seq(&mut self) -> u32 {
+        self.next_seq = self.next_seq.wrapping_add(1);
+        self.next_seq
+    }
+
+    pub(crate) fn alive_update(&self) -> Update<I> {
+        Update::Alive {
+            id: self.local.id.clone(),
+            incarnation: self.local.incarnation,
+            name: self.local.info.name.clone(),
+            addrs: self.local.info.addrs.clone(),
+            meta: self.local.info.meta.clone(),
+        }
+    }
+
+    /// Queues our own current Alive claim for dissemination.
+    pub(crate) fn announce_self(&mut self) {
+        let u = self.alive_update();
+        self.queue_update(self.local.id.clone(), &u);
+    }
+
+    pub(crate) fn queue_update(&mut self, about: I, update: &Update<I>) {
+        match wire::encode_update(update) {
+            Ok(bytes) => {
+                if self.queue.push(about, bytes) {
+                    self.stats.queue_drops += 1;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not encode an update"),
+        }
+    }
+
+    pub(crate) fn emit(&mut self, event: Event<I>) {
+        let m = event.member();
+        tracing::debug!(
+            event = event.name(),
+            member = ?m.id,
+            name = %m.info.name,
+            incarnation = m.incarnation,
+            state = m.state.as_str(),
+            "membership change"
+        );
+        if self.events.len() >= MAX_PENDING_EVENTS {
+            self.stats.event_drops += 1;
+            return;
+        }
+        self.events.push_back(event);
+    }
+
+    pub(crate) fn dest(&self, id: &I) -> Destination<I> {
+        Destination::Member { id: id.clone(), info: self.table.get(id).map(|m| m.info.clone()) }
+    }
+
+    /// Encodes a probe-channel packet, filling the rest of the byte budget with
+    /// queued updates (`priority` first), and queues it for `to`.
+    pub(crate) fn send_probe(&mut self, to: Destination<I>, kind: Kind<I>, priority: Option<Arc<[u8]>>) {
+        let mut packet = Packet { kind, gossip: Vec::new() };
+        let base = match wire::encode(&self.cfg.cluster, &packet) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not encode a message");
+                return;
+            }
+        };
+        // The gossip field adds its key (2 bytes) and an array header (up to 3).
+        let mut budget = self.cfg.max_message_bytes.saturating_sub(base.len() + 5);
+        let skip = priority.as_ref().and(to.id().cloned());
+        if let Some(p) = priority {
+            let cost = cbor_bytes_cost(p.len());
+            if cost <= budget {
+                budget -= cost;
+                packet.gossip.push(ByteBuf::from(p.to_vec()));
+            }
+        }
+        let limit = self.cfg.retransmit_limit(self.live_count());
+        let skip_ref = if packet.gossip.is_empty() { None } else { skip.as_ref() };
+        for b in self.queue.take(budget, limit, skip_ref) {
+            packet.gossip.push(ByteBuf::from(b.to_vec()));
+        }
+        let payload = if packet.gossip.is_empty() {
+            base
+        } else {
+            match wire::encode(&self.cfg.cluster, &packet) {
+                Ok(b) => b,
+                Err(_) => base,
+            }
+        };
+        self.push_transmit(to, Channel::Probe, &packet.kind, payload);
+    }
+
+    pub(crate) fn push_transmit(&mut self, to: Destination<I>, channel: Channel, kind: &Kind<I>, payload: Vec<u8>) {
+        count_kind(&mut self.stats.msgs_out, kind, 1);
+        count_kind(&mut self.stats.bytes_out, kind, payload.len() as u64);
+        self.transmits.push_back(Transmit { to, channel, payload });
+    }
+}
+
+/// Where a claim came from; decides whether it is passed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Our own probe or timer.
+    Local,
+    /// Piggybacked gossip: accepted claims are re-gossiped (infection style).
+    Gossip,
+    /// A push-pull: the partner already has it; only new suspicions are gossiped.
+    Sync,
+}
+
+fn count_kind<I>(c: &mut KindCounts, kind: &Kind<I>, by: u64) {
+    let slot = match kind {
+        Kind::Ping { .. } => &mut c.ping,
+        Kind::Ack { .. } => &mut c.ack,
+        Kind::PingReq { .. } => &mut c.ping_req,
+        Kind::Nack { .. } => &mut c.nack,
+        Kind::Gossip => &mut c.gossip,
+        Kind::Sync { .. } => &mut c.sync,
+    };
+    *slot += by;
+}

@@ -1,0 +1,171 @@
+//! Failure detection: SWIM section 4 (direct probe, ping-req through k
+//! members, suspicion at the end of the period) with Lifeguard's nacks and
+//! local health (section 4.1).
+
+use std::time::Instant;
+
+use crate::core::{Core, Origin, Probe, Relay};
+use crate::member::{Addr, MemberState, NodeId};
+use crate::timer::Timer;
+use crate::wire::{self, Kind, Update};
+
+impl<I: NodeId> Core<I> {
+    pub(crate) fn probe_tick(&mut self, now: Instant) {
+        if self.local.state == MemberState::Left {
+            return;
+        }
+        let interval = self.health.scale(self.cfg.probe_interval);
+        // A probe still running (its end timer is due at this same instant)
+        // is finished first.
+        if let Some(p) = self.probe.as_ref().map(|p| p.seq) {
+            self.probe_end(now, p);
+        }
+        let Some(target) = self.table.next_probe_target(&mut self.rng) else {
+            self.timers.set(now + interval, Timer::ProbeTick);
+            return;
+        };
+        let seq = self.next_seq();
+        self.stats.probes += 1;
+        // Buddy system (Lifeguard 4.3): a suspect learns of its suspicion from
+        // the prober itself, so it can refute at once.
+        let priority = match self.table.get(&target) {
+            Some(m) if m.state == MemberState::Suspect => {
+                let u = Update::Suspect {
+                    id: target.clone(),
+                    incarnation: m.incarnation,
+                    from: self.local.id.clone(),
+                };
+                wire::encode_update(&u).ok().map(Into::into)
+            }
+            _ => None,
+        };
+        let to = self.dest(&target);
+        self.send_probe(to, Kind::Ping { seq, target: target.clone() }, priority);
+        self.probe = Some(Probe { seq, target, nacks_expected: 0, nacks: 0 });
+        self.timers.set(now + self.health.scale(self.cfg.probe_timeout), Timer::ProbeTimeout { seq });
+        self.timers.set(now + interval, Timer::ProbeEnd { seq });
+        self.timers.set(now + interval, Timer::ProbeTick);
+    }
+
+    /// No direct ack within the probe timeout: ask `k` random members to
+    /// probe the target for us (SWIM 4.1 ping-req).
+    pub(crate) fn probe_timeout(&mut self, _now: Instant, seq: u32) {
+        let Some(probe) = self.probe.as_ref().filter(|p| p.seq == seq) else {
+            return;
+        };
+        let target = probe.target.clone();
+        let addrs: Vec<Addr> = self.table.get(&target).map(|m| m.info.addrs.clone()).unwrap_or_default();
+        let helpers: Vec<I> = self
+            .table
+            .random(self.cfg.indirect_checks, &mut self.rng, |m| {
+                m.state == MemberState::Alive && m.id != target
+            })
+            .into_iter()
+            .map(|m| m.id.clone())
+            .collect();
+        for h in &helpers {
+            let to = self.dest(h);
+            let kind = Kind::PingReq { seq, target: target.clone(), addrs: addrs.clone() };
+            self.send_probe(to, kind, None);
+        }
+        if let Some(p) = self.probe.as_mut() {
+            p.nacks_expected = helpers.len() as u32;
+        }
+    }
+
+    /// End of the probe period with no ack: adjust local health by the missed
+    /// nacks (Lifeguard 4.1) and suspect the target.
+    pub(crate) fn probe_end(&mut self, now: Instant, seq: u32) {
+        let Some(probe) = self.probe.take_if(|p| p.seq == seq) else {
+            return;
+        };
+        self.stats.probe_failures += 1;
+        let delta = if probe.nacks_expected > 0 {
+            let missed = probe.nacks_expected.saturating_sub(probe.nacks);
+            self.stats.missed_nacks += u64::from(missed);
+            i64::from(missed)
+        } else {
+            1
+        };
+        self.health.apply(delta);
+        let Some(m) = self.table.get(&probe.target) else {
+            return;
+        };
+        if !m.state.is_live() {
+            return;
+        }
+        let incarnation = m.incarnation;
+        tracing::debug!(target = ?probe.target, incarnation, "probe failed, suspecting");
+        let update = Update::Suspect {
+            id: probe.target,
+            incarnation,
+            from: self.local.id.clone(),
+        };
+        self.apply_update(now, update, Origin::Local);
+    }
+
+    pub(crate) fn on_ping(&mut self, _now: Instant, from: I, seq: u32, target: I) {
+        if target != self.local.id {
+            // Meant for someone else (a stale address): do not ack for them.
+            self.stats.misdirected += 1;
+            return;
+        }
+        let to = self.dest(&from);
+        self.send_probe(to, Kind::Ack { seq }, None);
+    }
+
+    pub(crate) fn on_ack(&mut self, _now: Instant, _from: I, seq: u32) {
+        if self.probe.as_ref().is_some_and(|p| p.seq == seq) {
+            self.probe = None;
+            self.stats.probe_acks += 1;
+            self.health.apply(-1);
+            return;
+        }
+        if let Some(relay) = self.relays.remove(&seq) {
+            let to = self.dest(&relay.requester);
+            self.send_probe(to, Kind::Ack { seq: relay.seq }, None);
+        }
+    }
+
+    pub(crate) fn on_ping_req(&mut self, now: Instant, from: I, seq: u32, target: I, addrs: Vec<Addr>) {
+        if target == self.local.id {
+            // Someone could not reach us directly: answer the requester.
+            let to = self.dest(&from);
+            self.send_probe(to, Kind::Ack { seq }, None);
+            return;
+        }
+        let our_seq = self.next_seq();
+        let to = match self.table.get(&target) {
+            Some(_) => self.dest(&target),
+            None => crate::event::Destination::Member {
+                id: target.clone(),
+                info: Some(std::sync::Arc::new(crate::member::MemberInfo {
+                    addrs,
+                    ..Default::default()
+                })),
+            },
+        };
+        self.send_probe(to, Kind::Ping { seq: our_seq, target }, None);
+        if self.relays.len() >= 4096 {
+            // Bounded: a flood of ping-reqs cannot grow this map.
+            return;
+        }
+        self.relays.insert(our_seq, Relay { requester: from, seq });
+        self.timers.set(now + self.cfg.probe_timeout, Timer::RelayTimeout { seq: our_seq });
+    }
+
+    /// Our indirect probe for someone else timed out: tell them with a nack,
+    /// so they know we are fine and the target is not answering (Lifeguard 4.1).
+    pub(crate) fn relay_timeout(&mut self, seq: u32) {
+        if let Some(relay) = self.relays.remove(&seq) {
+            let to = self.dest(&relay.requester);
+            self.send_probe(to, Kind::Nack { seq: relay.seq }, None);
+        }
+    }
+
+    pub(crate) fn on_nack(&mut self, seq: u32) {
+        if let Some(p) = self.probe.as_mut().filter(|p| p.seq == seq) {
+            p.nacks += 1;
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Counters a driver exports as metrics. Plain integers: the core never
+//! allocates or locks to count.
+
+/// Message counts by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindCounts {
+    /// Pings.
+    pub ping: u64,
+    /// Acks.
+    pub ack: u64,
+    /// Ping-reqs.
+    pub ping_req: u64,
+    /// Nacks.
+    pub nack: u64,
+    /// Gossip-only messages.
+    pub gossip: u64,
+    /// Push-pull messages.
+    pub sync: u64,
+}
+
+impl KindCounts {
+    /// The sum over kinds.
+    pub fn total(&self) -> u64 {
+        self.ping + self.ack + self.ping_req + self.nack + self.gossip + self.sync
+    }
+}
+
+/// Everything the core counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages sent, by kind.
+    pub msgs_out: KindCounts,
+    /// Messages received and decoded, by kind.
+    pub msgs_in: KindCounts,
+    /// Bytes sent, by kind.
+    pub bytes_out: KindCounts,
+    /// Bytes received, by kind.
+    pub bytes_in: KindCounts,
+    /// Probes started.
+    pub probes: u64,
+    /// Probes answered (directly or indirectly).
+    pub probe_acks: u64,
+    /// Probes that ended without an ack.
+    pub probe_failures: u64,
+    /// Nacks that were expected but never came (Lifeguard).
+    pub missed_nacks: u64,
+    /// Suspicions this node raised from its own probes.
+    pub suspicions_raised: u64,
+    /// Suspicions of other members refuted (observed Suspect -> Alive).
+    pub suspicions_refuted: u64,
+    /// Times this node refuted a suspicion or death claim about itself.
+    pub self_refutes: u64,
+    /// Members this node declared failed when its own suspicion timeout ran out.
+    pub failures_declared: u64,
+    /// Bytes from peers that were refused: malformed, oversized, wrong version.
+    pub decode_errors: u64,
+    /// Messages from another cluster.
+    pub wrong_cluster: u64,
+    /// Messages whose kind did not belong on the channel they came on, or pings for someone else.
+    pub misdirected: u64,
+    /// Piggybacked updates that could not be decoded.
+    pub bad_updates: u64,
+    /// Claims dropped because the member table was full.
+    pub table_full_drops: u64,
+    /// Queued updates dropped because the queue was full.
+    pub queue_drops: u64,
+    /// Events dropped because the driver did not drain them.
+    pub event_drops: u64,
+}

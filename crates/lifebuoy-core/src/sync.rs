@@ -1,0 +1,203 @@
+//! Anti-entropy and joining: push-pull full-state exchange (memberlist's
+//! push-pull), periodic with a random live member, periodic with a random
+//! Dead member so that partitions heal by themselves, and on join.
+//! Also the gossip-only tick that keeps dissemination moving between probes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::core::{Core, Origin};
+use crate::event::Destination;
+use crate::member::{MemberInfo, MemberState, NodeId};
+use crate::timer::Timer;
+use crate::wire::{self, Channel, Kind, Packet, SyncState, Update};
+
+impl<I: NodeId> Core<I> {
+    fn sync_state(&self) -> Vec<SyncState<I>> {
+        let mut out = Vec::with_capacity(self.table.len() + 1);
+        let me = &self.local;
+        out.push(SyncState {
+            id: me.id.clone(),
+            incarnation: me.incarnation,
+            state: me.state,
+            name: me.info.name.clone(),
+            addrs: me.info.addrs.clone(),
+            meta: me.info.meta.clone(),
+        });
+        for m in self.table.iter() {
+            out.push(SyncState {
+                id: m.id.clone(),
+                incarnation: m.incarnation,
+                state: m.state,
+                name: m.info.name.clone(),
+                addrs: m.info.addrs.clone(),
+                meta: m.info.meta.clone(),
+            });
+        }
+        out
+    }
+
+    pub(crate) fn send_sync(&mut self, to: Destination<I>, join: bool, reply: bool) {
+        let kind = Kind::Sync { join, reply, members: self.sync_state() };
+        let packet = Packet { kind, gossip: Vec::new() };
+        match wire::encode(&self.cfg.cluster, &packet) {
+            Ok(bytes) if bytes.len() <= self.cfg.max_sync_bytes => {
+                self.push_transmit(to, Channel::Sync, &packet.kind, bytes);
+            }
+            Ok(bytes) => tracing::warn!(
+                size = bytes.len(),
+                limit = self.cfg.max_sync_bytes,
+                "full state exceeds max_sync_bytes; push-pull skipped"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not encode push-pull"),
+        }
+    }
+
+    pub(crate) fn on_sync(&mut self, now: Instant, from: I, join: bool, reply: bool, members: Vec<SyncState<I>>) {
+        // Merge first, so that refutations of claims about us go into the reply.
+        for s in members {
+            let update = match s.state {
+                MemberState::Alive => Update::Alive {
+                    id: s.id,
+                    incarnation: s.incarnation,
+                    name: s.name,
+                    addrs: s.addrs,
+                    meta: s.meta,
+                },
+                // As memberlist does, a remote Dead becomes a local suspicion:
+                // we do not declare anyone dead on another node's word alone,
+                // and the member gets the chance to refute.
+                MemberState::Suspect | MemberState::Dead => Update::Suspect {
+                    id: s.id,
+                    incarnation: s.incarnation,
+                    from: from.clone(),
+                },
+                MemberState::Left => Update::Left { id: s.id, incarnation: s.incarnation },
+            };
+            // A sync learns members silently, but a member we have never heard of
+            // must first be heard of as alive: suspicions of unknown members are
+            // ignored by apply_update, as memberlist does.
+            self.apply_update(now, update, Origin::Sync);
+        }
+        if reply {
+            let to = self.dest(&from);
+            self.send_sync(to, false, false);
+        } else if !self.joined {
+            tracing::info!(peer = ?from, members = self.table.len(), "joined the cluster");
+            self.joined = true;
+        }
+        let _ = join;
+    }
+
+    pub(crate) fn send_join(&mut self, now: Instant) {
+        for seed in self.seeds.clone() {
+            self.send_sync(Destination::Addr(seed), true, true);
+        }
+        self.join_attempts += 1;
+        let backoff = self.cfg.join_retry_interval * (1u32 << self.join_attempts.min(5));
+        self.timers.set(now + backoff / 2, Timer::JoinRetry);
+        if self.join_attempts == 1 {
+            self.announce_self();
+        }
+    }
+
+    pub(crate) fn join_retry(&mut self, now: Instant) {
+        if self.joined || self.seeds.is_empty() || self.local.state == MemberState::Left {
+            return;
+        }
+        tracing::debug!(attempt = self.join_attempts, "no seed answered yet, retrying join");
+        self.send_join(now);
+    }
+
+    /// Periodic push-pull with a random live member; the interval grows with
+    /// the cluster as memberlist's does.
+    pub(crate) fn push_pull_tick(&mut self, now: Instant) {
+        let interval = self.cfg.push_pull_scaled(self.live_count());
+        self.timers.set(now + interval, Timer::PushPull);
+        if self.local.state == MemberState::Left {
+            return;
+        }
+        let target = self
+            .table
+            .random(1, &mut self.rng, |m| m.state == MemberState::Alive)
+            .first()
+            .map(|m| m.id.clone());
+        if let Some(t) = target {
+            let to = self.dest(&t);
+            self.send_sync(to, false, true);
+        }
+    }
+
+    /// Periodic push-pull with a random Dead member. If it was only cut off,
+    /// both sides learn they were declared dead, refute, and the partition
+    /// heals without an operator (memberlist never retries the dead; Serf's
+    /// reconnect does this at its own layer).
+    pub(crate) fn reconnect_tick(&mut self, now: Instant) {
+        let jitter = self.cfg.reconnect_interval.mul_f64(0.5 + self.rng.unit());
+        self.timers.set(now + jitter, Timer::Reconnect);
+        if self.local.state == MemberState::Left {
+            return;
+        }
+        let target = self
+            .table
+            .random(1, &mut self.rng, |m| m.state == MemberState::Dead)
+            .first()
+            .map(|m| m.id.clone());
+        if let Some(t) = target {
+            let to = self.dest(&t);
+            self.send_sync(to, false, true);
+        } else if self.table.live() == 0 && !self.seeds.is_empty() && self.joined {
+            // Everyone we knew is gone: go back to the seeds.
+            for seed in self.seeds.clone() {
+                self.send_sync(Destination::Addr(seed), true, true);
+            }
+        }
+    }
+
+    pub(crate) fn gossip_tick(&mut self, now: Instant) {
+        self.timers.set(now + self.cfg.gossip_interval, Timer::Gossip);
+        self.gossip_tick_inner(now);
+    }
+
+    /// Sends gossip-only messages to `gossip_nodes` random members while
+    /// updates are queued. Members declared dead recently are included, so
+    /// a wrongly declared member hears it and refutes (memberlist's
+    /// gossip-to-the-dead).
+    pub(crate) fn gossip_tick_inner(&mut self, now: Instant) {
+        if self.queue.is_empty() {
+            return;
+        }
+        let dead_window = self.cfg.suspicion_min(self.live_count()) * 2;
+        let targets: Vec<I> = self
+            .table
+            .random(self.cfg.gossip_nodes, &mut self.rng, |m| match m.state {
+                MemberState::Alive | MemberState::Suspect => true,
+                MemberState::Dead => now.saturating_duration_since(m.since) < dead_window,
+                MemberState::Left => false,
+            })
+            .into_iter()
+            .map(|m| m.id.clone())
+            .collect();
+        for t in targets {
+            if self.queue.is_empty() {
+                break;
+            }
+            let to = self.dest(&t);
+            self.send_probe(to, Kind::Gossip, None);
+        }
+    }
+
+    /// Members as claimed info, for tests and drivers that persist a snapshot.
+    pub fn snapshot(&self) -> Vec<(I, Arc<MemberInfo>, u64)> {
+        self.table
+            .iter()
+            .filter(|m| m.state.is_live())
+            .map(|m| (m.id.clone(), m.info.clone(), m.incarnation))
+            .collect()
+    }
+
+    /// How long until the next periodic push-pull at the current size.
+    pub fn push_pull_interval(&self) -> Duration {
+        self.cfg.push_pull_scaled(self.live_count())
+    }
+}

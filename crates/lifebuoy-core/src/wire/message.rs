@@ -1,0 +1,210 @@
+//! Message types. Field and variant names are single letters on the wire to
+//! keep every probe inside its byte budget; the Rust names document them.
+
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+use crate::member::{Addr, MemberState, Metadata};
+
+/// The version every envelope carries; others are refused with
+/// [`super::WireError::UnsupportedVersion`].
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// What travels in one frame: version, cluster name and one packet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<I> {
+    /// Protocol version.
+    #[serde(rename = "v")]
+    pub version: u8,
+    /// Cluster name; a mismatch is refused.
+    #[serde(rename = "c")]
+    pub cluster: String,
+    /// The packet.
+    #[serde(rename = "p")]
+    pub packet: Packet<I>,
+}
+
+/// One protocol message plus piggybacked gossip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Packet<I> {
+    /// What kind of message.
+    #[serde(rename = "k")]
+    pub kind: Kind<I>,
+    /// Piggybacked updates, each one an encoded [`Update`] so that a bad one
+    /// is dropped on its own and a queued one is encoded once.
+    #[serde(rename = "g", default, skip_serializing_if = "Vec::is_empty")]
+    pub gossip: Vec<ByteBuf>,
+}
+
+/// The protocol messages (SWIM section 4, Lifeguard section 3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Kind<I> {
+    /// Direct probe. `target` is who the sender meant to reach.
+    #[serde(rename = "P")]
+    Ping {
+        /// Sequence number echoed by the ack.
+        #[serde(rename = "s")]
+        seq: u32,
+        /// Intended recipient.
+        #[serde(rename = "t")]
+        target: I,
+    },
+    /// Answer to a ping (or, relayed, to a ping-req).
+    #[serde(rename = "A")]
+    Ack {
+        /// The ping's sequence number.
+        #[serde(rename = "s")]
+        seq: u32,
+    },
+    /// Ask the recipient to probe `target` on the sender's behalf.
+    #[serde(rename = "R")]
+    PingReq {
+        /// Sequence number for the ack or nack.
+        #[serde(rename = "s")]
+        seq: u32,
+        /// Member to probe.
+        #[serde(rename = "t")]
+        target: I,
+        /// Where the target can be reached, in case the recipient does not know it.
+        #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
+        addrs: Vec<Addr>,
+    },
+    /// Lifeguard: the indirect probe timed out (the intermediary itself is fine).
+    #[serde(rename = "N")]
+    Nack {
+        /// The ping-req's sequence number.
+        #[serde(rename = "s")]
+        seq: u32,
+    },
+    /// Gossip only.
+    #[serde(rename = "G")]
+    Gossip,
+    /// Push-pull anti-entropy: the sender's whole view (sync channel only).
+    #[serde(rename = "S")]
+    Sync {
+        /// Sent while joining.
+        #[serde(rename = "j")]
+        join: bool,
+        /// The sender wants the recipient's state back.
+        #[serde(rename = "r")]
+        reply: bool,
+        /// Every member the sender knows, itself included.
+        #[serde(rename = "m")]
+        members: Vec<SyncState<I>>,
+    },
+}
+
+/// One member in a push-pull.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncState<I> {
+    /// Member identity.
+    #[serde(rename = "i")]
+    pub id: I,
+    /// Incarnation.
+    #[serde(rename = "n")]
+    pub incarnation: u64,
+    /// State as the sender believes it.
+    #[serde(rename = "s")]
+    pub state: MemberState,
+    /// Name.
+    #[serde(rename = "N", default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Addresses.
+    #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
+    pub addrs: Vec<Addr>,
+    /// Metadata.
+    #[serde(rename = "m", default, skip_serializing_if = "Metadata::is_empty")]
+    pub meta: Metadata,
+}
+
+/// A claim about one member, piggybacked on probe-channel messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Update<I> {
+    /// The member is alive at `incarnation`, with this name, addresses and metadata.
+    #[serde(rename = "a")]
+    Alive {
+        /// Member.
+        #[serde(rename = "i")]
+        id: I,
+        /// Incarnation.
+        #[serde(rename = "n")]
+        incarnation: u64,
+        /// Name.
+        #[serde(rename = "N", default, skip_serializing_if = "String::is_empty")]
+        name: String,
+        /// Addresses.
+        #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
+        addrs: Vec<Addr>,
+        /// Metadata.
+        #[serde(rename = "m", default, skip_serializing_if = "Metadata::is_empty")]
+        meta: Metadata,
+    },
+    /// `from` suspects the member at `incarnation`.
+    #[serde(rename = "s")]
+    Suspect {
+        /// Member.
+        #[serde(rename = "i")]
+        id: I,
+        /// Incarnation.
+        #[serde(rename = "n")]
+        incarnation: u64,
+        /// Accuser.
+        #[serde(rename = "f")]
+        from: I,
+    },
+    /// `from` declared the member failed at `incarnation`.
+    #[serde(rename = "d")]
+    Dead {
+        /// Member.
+        #[serde(rename = "i")]
+        id: I,
+        /// Incarnation.
+        #[serde(rename = "n")]
+        incarnation: u64,
+        /// Declarer.
+        #[serde(rename = "f")]
+        from: I,
+    },
+    /// The member left gracefully at `incarnation`.
+    #[serde(rename = "l")]
+    Left {
+        /// Member.
+        #[serde(rename = "i")]
+        id: I,
+        /// Incarnation.
+        #[serde(rename = "n")]
+        incarnation: u64,
+    },
+}
+
+impl<I> Update<I> {
+    /// The member the update is about.
+    pub fn id(&self) -> &I {
+        match self {
+            Update::Alive { id, .. }
+            | Update::Suspect { id, .. }
+            | Update::Dead { id, .. }
+            | Update::Left { id, .. } => id,
+        }
+    }
+
+    /// The incarnation it claims.
+    pub fn incarnation(&self) -> u64 {
+        match self {
+            Update::Alive { incarnation, .. }
+            | Update::Suspect { incarnation, .. }
+            | Update::Dead { incarnation, .. }
+            | Update::Left { incarnation, .. } => *incarnation,
+        }
+    }
+
+    /// The state it claims.
+    pub fn state(&self) -> MemberState {
+        match self {
+            Update::Alive { .. } => MemberState::Alive,
+            Update::Suspect { .. } => MemberState::Suspect,
+            Update::Dead { .. } => MemberState::Dead,
+            Update::Left { .. } => MemberState::Left,
+        }
+    }
+}

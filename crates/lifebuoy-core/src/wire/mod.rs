@@ -1,0 +1,8 @@
+//! The wire format: serde structs encoded with CBOR (cbor4ii) inside a
+//! versioned envelope with a maximum size. `docs/protocol.md` is the spec.
+
+mod codec;
+mod message;
+
+pub use codec::{decode, decode_update, encode, encode_update, Channel, WireError};
+pub use message::{Envelope, Kind, Packet, SyncState, Update, PROTOCOL_VERSION};
