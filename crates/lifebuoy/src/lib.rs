@@ -1,0 +1,1 @@
+//! lifebuoy: libp2p driver (in progress).
