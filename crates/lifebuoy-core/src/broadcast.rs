@@ -39,7 +39,12 @@ pub(crate) fn cbor_bytes_cost(len: usize) -> usize {
 
 impl<I: Clone + Eq + Hash> BroadcastQueue<I> {
     pub(crate) fn new(max: usize) -> Self {
-        BroadcastQueue { order: BTreeMap::new(), by_member: HashMap::new(), next_id: 0, max }
+        BroadcastQueue {
+            order: BTreeMap::new(),
+            by_member: HashMap::new(),
+            next_id: 0,
+            max,
+        }
     }
 
     /// Queues `bytes` about `about`, replacing any older update about the same
@@ -50,7 +55,13 @@ impl<I: Clone + Eq + Hash> BroadcastQueue<I> {
         }
         self.next_id += 1;
         let key = (0, Reverse(self.next_id));
-        self.order.insert(key, Queued { about: about.clone(), bytes: bytes.into() });
+        self.order.insert(
+            key,
+            Queued {
+                about: about.clone(),
+                bytes: bytes.into(),
+            },
+        );
         self.by_member.insert(about, key);
         let mut dropped = false;
         while self.order.len() > self.max {
@@ -65,7 +76,12 @@ impl<I: Clone + Eq + Hash> BroadcastQueue<I> {
     /// Takes updates totalling at most `budget` bytes (CBOR byte-string
     /// headers included), skipping `skip`, and counts one transmission for
     /// each. Updates sent `limit` times are removed.
-    pub(crate) fn take(&mut self, mut budget: usize, limit: u32, skip: Option<&I>) -> Vec<Arc<[u8]>> {
+    pub(crate) fn take(
+        &mut self,
+        mut budget: usize,
+        limit: u32,
+        skip: Option<&I>,
+    ) -> Vec<Arc<[u8]>> {
         let mut out = Vec::new();
         let mut taken: Vec<Key> = Vec::new();
         for (key, q) in self.order.iter() {

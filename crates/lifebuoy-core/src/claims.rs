@@ -16,16 +16,26 @@ use crate::wire::Update;
 impl<I: NodeId> Core<I> {
     pub(crate) fn apply_update(&mut self, now: Instant, update: Update<I>, origin: Origin) {
         match update {
-            Update::Alive { id, incarnation, name, addrs, meta } => {
+            Update::Alive {
+                id,
+                incarnation,
+                name,
+                addrs,
+                meta,
+            } => {
                 let info = MemberInfo { name, addrs, meta };
                 self.apply_alive(now, id, incarnation, info, origin);
             }
-            Update::Suspect { id, incarnation, from } => {
-                self.apply_suspect(now, id, incarnation, from, origin)
-            }
-            Update::Dead { id, incarnation, from } => {
-                self.apply_dead(now, id, incarnation, from, origin)
-            }
+            Update::Suspect {
+                id,
+                incarnation,
+                from,
+            } => self.apply_suspect(now, id, incarnation, from, origin),
+            Update::Dead {
+                id,
+                incarnation,
+                from,
+            } => self.apply_dead(now, id, incarnation, from, origin),
             Update::Left { id, incarnation } => self.apply_left(now, id, incarnation, origin),
         }
     }
@@ -40,11 +50,21 @@ impl<I: NodeId> Core<I> {
         self.local.incarnation = incarnation + 1;
         self.stats.self_refutes += 1;
         self.health.apply(1);
-        tracing::debug!(incarnation = self.local.incarnation, "refuting a claim about ourselves");
+        tracing::debug!(
+            incarnation = self.local.incarnation,
+            "refuting a claim about ourselves"
+        );
         self.announce_self();
     }
 
-    fn apply_alive(&mut self, now: Instant, id: I, incarnation: u64, info: MemberInfo, origin: Origin) {
+    fn apply_alive(
+        &mut self,
+        now: Instant,
+        id: I,
+        incarnation: u64,
+        info: MemberInfo,
+        origin: Origin,
+    ) {
         if id == self.local.id {
             // Someone holds a claim about us newer than ours (we restarted),
             // or the same incarnation with different content: out-bid it.
@@ -60,7 +80,13 @@ impl<I: NodeId> Core<I> {
                 self.stats.table_full_drops += 1;
                 return;
             }
-            let m = Member { id: id.clone(), info: Arc::new(info), incarnation, state: MemberState::Alive, since: now };
+            let m = Member {
+                id: id.clone(),
+                info: Arc::new(info),
+                incarnation,
+                state: MemberState::Alive,
+                since: now,
+            };
             self.table.insert(m.clone(), &mut self.rng);
             if origin == Origin::Gossip {
                 self.queue_update(id, &alive_of(&m));
@@ -73,7 +99,11 @@ impl<I: NodeId> Core<I> {
         }
         let prev = cur.state;
         let changed = *cur.info != info;
-        let info = if changed { Arc::new(info) } else { cur.info.clone() };
+        let info = if changed {
+            Arc::new(info)
+        } else {
+            cur.info.clone()
+        };
         let m = self
             .table
             .update(&id, |m| {
@@ -109,13 +139,23 @@ impl<I: NodeId> Core<I> {
         let Some(cur) = self.table.get(&id) else {
             return;
         };
-        let update = Update::Suspect { id: id.clone(), incarnation, from: from.clone() };
+        let update = Update::Suspect {
+            id: id.clone(),
+            incarnation,
+            from: from.clone(),
+        };
         if cur.state == MemberState::Suspect && cur.incarnation == incarnation {
             // An independent confirmation shortens the timeout (Lifeguard 4.2);
             // pass it on so others can count it too.
             if let Some(s) = self.suspicions.get_mut(&id) {
                 if let Some(deadline) = s.confirm(&from) {
-                    self.timers.set(deadline, Timer::Suspicion { id: id.clone(), incarnation });
+                    self.timers.set(
+                        deadline,
+                        Timer::Suspicion {
+                            id: id.clone(),
+                            incarnation,
+                        },
+                    );
                     if origin != Origin::Sync {
                         self.queue_update(id, &update);
                     }
@@ -123,7 +163,12 @@ impl<I: NodeId> Core<I> {
             }
             return;
         }
-        if !supersedes(incarnation, MemberState::Suspect, cur.incarnation, cur.state) {
+        if !supersedes(
+            incarnation,
+            MemberState::Suspect,
+            cur.incarnation,
+            cur.state,
+        ) {
             return;
         }
         let n = self.live_count();
@@ -132,7 +177,11 @@ impl<I: NodeId> Core<I> {
         // Expected independent confirmations, as memberlist: mult - 2, or none
         // in a cluster too small to provide them.
         let k = self.cfg.suspicion_mult.saturating_sub(2);
-        let k = if (n as u64).saturating_sub(2) < u64::from(k) { 0 } else { k };
+        let k = if (n as u64).saturating_sub(2) < u64::from(k) {
+            0
+        } else {
+            k
+        };
         let suspicion = Suspicion::new(now, from.clone(), k, min, max);
         let deadline = suspicion.deadline();
         self.suspicions.insert(id.clone(), suspicion);
@@ -145,7 +194,13 @@ impl<I: NodeId> Core<I> {
             })
             .cloned();
         let Some(m) = m else { return };
-        self.timers.set(deadline, Timer::Suspicion { id: id.clone(), incarnation });
+        self.timers.set(
+            deadline,
+            Timer::Suspicion {
+                id: id.clone(),
+                incarnation,
+            },
+        );
         if origin == Origin::Local {
             self.stats.suspicions_raised += 1;
         }
@@ -174,13 +229,22 @@ impl<I: NodeId> Core<I> {
             self.refute(incarnation);
             return;
         }
-        let Some(cur) = self.table.get(&id) else { return };
+        let Some(cur) = self.table.get(&id) else {
+            return;
+        };
         if !supersedes(incarnation, MemberState::Dead, cur.incarnation, cur.state) {
             return;
         }
         self.set_departed(now, id.clone(), incarnation, MemberState::Dead);
         if origin != Origin::Sync {
-            self.queue_update(id.clone(), &Update::Dead { id: id.clone(), incarnation, from });
+            self.queue_update(
+                id.clone(),
+                &Update::Dead {
+                    id: id.clone(),
+                    incarnation,
+                    from,
+                },
+            );
         }
         if let Some(m) = self.table.get(&id).cloned() {
             self.emit(Event::MemberFailed(m));
@@ -193,13 +257,21 @@ impl<I: NodeId> Core<I> {
             self.refute(incarnation);
             return;
         }
-        let Some(cur) = self.table.get(&id) else { return };
+        let Some(cur) = self.table.get(&id) else {
+            return;
+        };
         if !supersedes(incarnation, MemberState::Left, cur.incarnation, cur.state) {
             return;
         }
         self.set_departed(now, id.clone(), incarnation, MemberState::Left);
         if origin != Origin::Sync {
-            self.queue_update(id.clone(), &Update::Left { id: id.clone(), incarnation });
+            self.queue_update(
+                id.clone(),
+                &Update::Left {
+                    id: id.clone(),
+                    incarnation,
+                },
+            );
         }
         if let Some(m) = self.table.get(&id).cloned() {
             self.emit(Event::MemberLeft(m));
@@ -220,7 +292,8 @@ impl<I: NodeId> Core<I> {
             MemberState::Left => self.cfg.left_retention,
             _ => self.cfg.dead_retention,
         };
-        self.timers.set(now + retention, Timer::Reap { id, since: now });
+        self.timers
+            .set(now + retention, Timer::Reap { id, since: now });
     }
 
     /// Forgets a Dead or Left member whose retention ran out.

@@ -15,7 +15,10 @@ pub struct ConfigError {
 }
 
 fn bad(field: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { field, reason: reason.into() }
+    ConfigError {
+        field,
+        reason: reason.into(),
+    }
 }
 
 /// Every tunable of the protocol. Start from [`Config::lan`], [`Config::wan`]
@@ -291,12 +294,25 @@ mod tests {
 
     #[test]
     fn validation_names_the_bad_field() {
-        let c = Config { probe_timeout: Duration::from_secs(2), ..Config::lan() };
+        let c = Config {
+            probe_timeout: Duration::from_secs(2),
+            ..Config::lan()
+        };
         assert_eq!(c.validate().unwrap_err().field, "probe_timeout");
-        let c = Config { metadata_limit: 10_000, ..Config::lan() };
+        let c = Config {
+            metadata_limit: 10_000,
+            ..Config::lan()
+        };
         assert_eq!(c.validate().unwrap_err().field, "metadata_limit");
-        let c = Config { retransmit_mult: 0, ..Config::lan() };
-        assert!(c.validate().unwrap_err().to_string().contains("retransmit_mult"));
+        let c = Config {
+            retransmit_mult: 0,
+            ..Config::lan()
+        };
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("retransmit_mult"));
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Core<I: NodeId> {
     pub(crate) next_seq: u32,
     pub(crate) seeds: Vec<Addr>,
     pub(crate) joined: bool,
+    /// The seed that answered our join, for the follow-up push-pull.
+    pub(crate) join_peer: Option<I>,
     pub(crate) join_attempts: u32,
     pub(crate) transmits: VecDeque<Transmit<I>>,
     pub(crate) events: VecDeque<Event<I>>,
@@ -100,23 +102,41 @@ impl<I: NodeId> Core<I> {
         if size > config.metadata_limit {
             return Err(ConfigError {
                 field: "metadata",
-                reason: format!("{size} bytes, above metadata_limit of {}", config.metadata_limit),
+                reason: format!(
+                    "{size} bytes, above metadata_limit of {}",
+                    config.metadata_limit
+                ),
             });
         }
         if info.name.len() > 128 {
-            return Err(ConfigError { field: "name", reason: "above 128 bytes".into() });
+            return Err(ConfigError {
+                field: "name",
+                reason: "above 128 bytes".into(),
+            });
         }
         let mut rng = DetRng::seed_from_u64(seed);
         let mut timers = Timers::new();
         // Stagger the periodic timers so nodes started together do not beat in step.
         let jitter = |rng: &mut DetRng, d: Duration| d.mul_f64(rng.unit());
-        timers.set(now + jitter(&mut rng, config.probe_interval), Timer::ProbeTick);
-        timers.set(now + jitter(&mut rng, config.gossip_interval), Timer::Gossip);
+        timers.set(
+            now + jitter(&mut rng, config.probe_interval),
+            Timer::ProbeTick,
+        );
+        timers.set(
+            now + jitter(&mut rng, config.gossip_interval),
+            Timer::Gossip,
+        );
         if !config.push_pull_interval.is_zero() {
-            timers.set(now + jitter(&mut rng, config.push_pull_interval), Timer::PushPull);
+            timers.set(
+                now + jitter(&mut rng, config.push_pull_interval),
+                Timer::PushPull,
+            );
         }
         if !config.reconnect_interval.is_zero() {
-            timers.set(now + jitter(&mut rng, config.reconnect_interval), Timer::Reconnect);
+            timers.set(
+                now + jitter(&mut rng, config.reconnect_interval),
+                Timer::Reconnect,
+            );
         }
         let local = Member {
             id,
@@ -139,6 +159,7 @@ impl<I: NodeId> Core<I> {
             next_seq: 0,
             seeds: Vec::new(),
             joined: false,
+            join_peer: None,
             join_attempts: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -251,6 +272,7 @@ impl<I: NodeId> Core<I> {
             Timer::Suspicion { id, incarnation } => self.suspicion_timeout(now, id, incarnation),
             Timer::Reap { id, since } => self.reap(id, since),
             Timer::JoinRetry => self.join_retry(now),
+            Timer::JoinFollowup { step } => self.join_followup(step),
         }
     }
 
@@ -281,7 +303,11 @@ impl<I: NodeId> Core<I> {
         let is_sync = matches!(packet.kind, Kind::Sync { .. });
         if is_sync != (channel == Channel::Sync) {
             self.stats.misdirected += 1;
-            return Err(WireError::WrongChannel(if is_sync { "push-pull" } else { "probe" }));
+            return Err(WireError::WrongChannel(if is_sync {
+                "push-pull"
+            } else {
+                "probe"
+            }));
         }
         count_kind(&mut self.stats.msgs_in, &packet.kind, 1);
         count_kind(&mut self.stats.bytes_in, &packet.kind, bytes.len() as u64);
@@ -297,7 +323,11 @@ impl<I: NodeId> Core<I> {
             Kind::PingReq { seq, target, addrs } => self.on_ping_req(now, from, seq, target, addrs),
             Kind::Nack { seq } => self.on_nack(seq),
             Kind::Gossip => {}
-            Kind::Sync { join, reply, members } => self.on_sync(now, from, join, reply, members),
+            Kind::Sync {
+                join,
+                reply,
+                members,
+            } => self.on_sync(now, from, join, reply, members),
         }
         Ok(())
     }
@@ -319,7 +349,11 @@ impl<I: NodeId> Core<I> {
     /// Adds `members` as known Alive members without announcing them: how a
     /// node restores a saved view (Serf's snapshot) or a simulator starts a
     /// converged cluster. Unknown members only; no events are emitted.
-    pub fn restore(&mut self, now: Instant, members: impl IntoIterator<Item = (I, Arc<MemberInfo>, u64)>) {
+    pub fn restore(
+        &mut self,
+        now: Instant,
+        members: impl IntoIterator<Item = (I, Arc<MemberInfo>, u64)>,
+    ) {
         for (id, info, incarnation) in members {
             if id == self.local.id || self.table.contains(&id) {
                 continue;
@@ -328,7 +362,13 @@ impl<I: NodeId> Core<I> {
                 self.stats.table_full_drops += 1;
                 continue;
             }
-            let m = Member { id, info, incarnation, state: MemberState::Alive, since: now };
+            let m = Member {
+                id,
+                info,
+                incarnation,
+                state: MemberState::Alive,
+                since: now,
+            };
             self.table.insert(m, &mut self.rng);
             self.joined = true;
         }
@@ -345,7 +385,10 @@ impl<I: NodeId> Core<I> {
         self.local.state = MemberState::Left;
         self.local.since = now;
         self.probe = None;
-        let update = Update::Left { id: self.local.id.clone(), incarnation: self.local.incarnation };
+        let update = Update::Left {
+            id: self.local.id.clone(),
+            incarnation: self.local.incarnation,
+        };
         self.queue_update(self.local.id.clone(), &update);
         tracing::info!(incarnation = self.local.incarnation, "leaving the cluster");
         // Send it out now rather than at the next gossip tick.
@@ -371,15 +414,24 @@ impl<I: NodeId> Core<I> {
     pub fn set_metadata(&mut self, now: Instant, meta: Metadata) -> Result<(), CommandError> {
         let size = metadata_size(&meta);
         if size > self.cfg.metadata_limit {
-            return Err(CommandError::MetadataTooLarge { size, limit: self.cfg.metadata_limit });
+            return Err(CommandError::MetadataTooLarge {
+                size,
+                limit: self.cfg.metadata_limit,
+            });
         }
-        let info = MemberInfo { meta, ..(*self.local.info).clone() };
+        let info = MemberInfo {
+            meta,
+            ..(*self.local.info).clone()
+        };
         self.republish(now, info)
     }
 
     /// Publishes new addresses (e.g. after learning an external or relayed address).
     pub fn set_addrs(&mut self, now: Instant, addrs: Vec<Addr>) -> Result<(), CommandError> {
-        let info = MemberInfo { addrs, ..(*self.local.info).clone() };
+        let info = MemberInfo {
+            addrs,
+            ..(*self.local.info).clone()
+        };
         self.republish(now, info)
     }
 
@@ -388,7 +440,10 @@ impl<I: NodeId> Core<I> {
         if name.len() > 128 {
             return Err(CommandError::NameTooLong(name.len()));
         }
-        let info = MemberInfo { name, ..(*self.local.info).clone() };
+        let info = MemberInfo {
+            name,
+            ..(*self.local.info).clone()
+        };
         self.republish(now, info)
     }
 
@@ -455,13 +510,24 @@ impl<I: NodeId> Core<I> {
     }
 
     pub(crate) fn dest(&self, id: &I) -> Destination<I> {
-        Destination::Member { id: id.clone(), info: self.table.get(id).map(|m| m.info.clone()) }
+        Destination::Member {
+            id: id.clone(),
+            info: self.table.get(id).map(|m| m.info.clone()),
+        }
     }
 
     /// Encodes a probe-channel packet, filling the rest of the byte budget with
     /// queued updates (`priority` first), and queues it for `to`.
-    pub(crate) fn send_probe(&mut self, to: Destination<I>, kind: Kind<I>, priority: Option<Arc<[u8]>>) {
-        let mut packet = Packet { kind, gossip: Vec::new() };
+    pub(crate) fn send_probe(
+        &mut self,
+        to: Destination<I>,
+        kind: Kind<I>,
+        priority: Option<Arc<[u8]>>,
+    ) {
+        let mut packet = Packet {
+            kind,
+            gossip: Vec::new(),
+        };
         let base = match wire::encode(&self.cfg.cluster, &packet) {
             Ok(b) => b,
             Err(e) => {
@@ -480,7 +546,11 @@ impl<I: NodeId> Core<I> {
             }
         }
         let limit = self.cfg.retransmit_limit(self.live_count());
-        let skip_ref = if packet.gossip.is_empty() { None } else { skip.as_ref() };
+        let skip_ref = if packet.gossip.is_empty() {
+            None
+        } else {
+            skip.as_ref()
+        };
         for b in self.queue.take(budget, limit, skip_ref) {
             packet.gossip.push(ByteBuf::from(b.to_vec()));
         }
@@ -495,10 +565,20 @@ impl<I: NodeId> Core<I> {
         self.push_transmit(to, Channel::Probe, &packet.kind, payload);
     }
 
-    pub(crate) fn push_transmit(&mut self, to: Destination<I>, channel: Channel, kind: &Kind<I>, payload: Vec<u8>) {
+    pub(crate) fn push_transmit(
+        &mut self,
+        to: Destination<I>,
+        channel: Channel,
+        kind: &Kind<I>,
+        payload: Vec<u8>,
+    ) {
         count_kind(&mut self.stats.msgs_out, kind, 1);
         count_kind(&mut self.stats.bytes_out, kind, payload.len() as u64);
-        self.transmits.push_back(Transmit { to, channel, payload });
+        self.transmits.push_back(Transmit {
+            to,
+            channel,
+            payload,
+        });
     }
 }
 

@@ -79,7 +79,9 @@ impl<I> Destination<I> {
     /// Known addresses of the destination.
     pub fn addrs(&self) -> &[Addr] {
         match self {
-            Destination::Member { info: Some(info), .. } => &info.addrs,
+            Destination::Member {
+                info: Some(info), ..
+            } => &info.addrs,
             Destination::Member { info: None, .. } => &[],
             Destination::Addr(a) => std::slice::from_ref(a),
         }

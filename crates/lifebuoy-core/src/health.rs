@@ -14,7 +14,10 @@ pub(crate) struct Health {
 
 impl Health {
     pub(crate) fn new(max_multiplier: u32) -> Self {
-        Health { score: 0, max: max_multiplier.max(1) }
+        Health {
+            score: 0,
+            max: max_multiplier.max(1),
+        }
     }
 
     /// Applies a delta, clamped to `0 ..= max - 1`.

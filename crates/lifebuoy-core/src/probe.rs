@@ -40,9 +40,24 @@ impl<I: NodeId> Core<I> {
             _ => None,
         };
         let to = self.dest(&target);
-        self.send_probe(to, Kind::Ping { seq, target: target.clone() }, priority);
-        self.probe = Some(Probe { seq, target, nacks_expected: 0, nacks: 0 });
-        self.timers.set(now + self.health.scale(self.cfg.probe_timeout), Timer::ProbeTimeout { seq });
+        self.send_probe(
+            to,
+            Kind::Ping {
+                seq,
+                target: target.clone(),
+            },
+            priority,
+        );
+        self.probe = Some(Probe {
+            seq,
+            target,
+            nacks_expected: 0,
+            nacks: 0,
+        });
+        self.timers.set(
+            now + self.health.scale(self.cfg.probe_timeout),
+            Timer::ProbeTimeout { seq },
+        );
         self.timers.set(now + interval, Timer::ProbeEnd { seq });
         self.timers.set(now + interval, Timer::ProbeTick);
     }
@@ -54,7 +69,11 @@ impl<I: NodeId> Core<I> {
             return;
         };
         let target = probe.target.clone();
-        let addrs: Vec<Addr> = self.table.get(&target).map(|m| m.info.addrs.clone()).unwrap_or_default();
+        let addrs: Vec<Addr> = self
+            .table
+            .get(&target)
+            .map(|m| m.info.addrs.clone())
+            .unwrap_or_default();
         let helpers: Vec<I> = self
             .table
             .random(self.cfg.indirect_checks, &mut self.rng, |m| {
@@ -65,7 +84,11 @@ impl<I: NodeId> Core<I> {
             .collect();
         for h in &helpers {
             let to = self.dest(h);
-            let kind = Kind::PingReq { seq, target: target.clone(), addrs: addrs.clone() };
+            let kind = Kind::PingReq {
+                seq,
+                target: target.clone(),
+                addrs: addrs.clone(),
+            };
             self.send_probe(to, kind, None);
         }
         if let Some(p) = self.probe.as_mut() {
@@ -127,7 +150,14 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    pub(crate) fn on_ping_req(&mut self, now: Instant, from: I, seq: u32, target: I, addrs: Vec<Addr>) {
+    pub(crate) fn on_ping_req(
+        &mut self,
+        now: Instant,
+        from: I,
+        seq: u32,
+        target: I,
+        addrs: Vec<Addr>,
+    ) {
         if target == self.local.id {
             // Someone could not reach us directly: answer the requester.
             let to = self.dest(&from);
@@ -145,13 +175,30 @@ impl<I: NodeId> Core<I> {
                 })),
             },
         };
-        self.send_probe(to, Kind::Ping { seq: our_seq, target }, None);
+        self.send_probe(
+            to,
+            Kind::Ping {
+                seq: our_seq,
+                target,
+            },
+            None,
+        );
         if self.relays.len() >= 4096 {
             // Bounded: a flood of ping-reqs cannot grow this map.
             return;
         }
-        self.relays.insert(our_seq, Relay { requester: from, seq });
-        self.timers.set(now + self.cfg.probe_timeout, Timer::RelayTimeout { seq: our_seq });
+        self.relays.insert(
+            our_seq,
+            Relay {
+                requester: from,
+                seq,
+            },
+        );
+        // Lifeguard 4.1: the nack goes out at 80% of the probe timeout, so it
+        // reaches the requester before its probe period ends.
+        let nack_after = self.cfg.probe_timeout.mul_f64(0.8);
+        self.timers
+            .set(now + nack_after, Timer::RelayTimeout { seq: our_seq });
     }
 
     /// Our indirect probe for someone else timed out: tell them with a nack,

@@ -98,7 +98,10 @@ mod tests {
         for _ in 0..100 {
             assert_eq!(a.next_u64(), b.next_u64());
         }
-        assert_ne!(DetRng::seed_from_u64(8).next_u64(), DetRng::seed_from_u64(7).next_u64());
+        assert_ne!(
+            DetRng::seed_from_u64(8).next_u64(),
+            DetRng::seed_from_u64(7).next_u64()
+        );
     }
 
     #[test]

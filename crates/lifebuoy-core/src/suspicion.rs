@@ -35,7 +35,15 @@ pub(crate) fn timeout(c: u32, k: u32, min: Duration, max: Duration) -> Duration 
 impl<I: Ord + Clone> Suspicion<I> {
     pub(crate) fn new(now: Instant, accuser: I, k: u32, min: Duration, max: Duration) -> Self {
         let deadline = now + timeout(0, k, min, max);
-        Suspicion { start: now, min, max, k, accuser, confirmers: BTreeSet::new(), deadline }
+        Suspicion {
+            start: now,
+            min,
+            max,
+            k,
+            accuser,
+            confirmers: BTreeSet::new(),
+            deadline,
+        }
     }
 
     /// Records a confirmation from `from`. Returns the new, earlier deadline
@@ -55,7 +63,6 @@ impl<I: Ord + Clone> Suspicion<I> {
     pub(crate) fn deadline(&self) -> Instant {
         self.deadline
     }
-
 }
 
 #[cfg(test)]
@@ -81,5 +88,4 @@ mod tests {
     fn with_no_expected_confirmations_the_minimum_applies_at_once() {
         assert_eq!(timeout(0, 0, MIN, MAX), MIN);
     }
-
 }

@@ -38,8 +38,15 @@ impl<I: NodeId> Core<I> {
     }
 
     pub(crate) fn send_sync(&mut self, to: Destination<I>, join: bool, reply: bool) {
-        let kind = Kind::Sync { join, reply, members: self.sync_state() };
-        let packet = Packet { kind, gossip: Vec::new() };
+        let kind = Kind::Sync {
+            join,
+            reply,
+            members: self.sync_state(),
+        };
+        let packet = Packet {
+            kind,
+            gossip: Vec::new(),
+        };
         match wire::encode(&self.cfg.cluster, &packet) {
             Ok(bytes) if bytes.len() <= self.cfg.max_sync_bytes => {
                 self.push_transmit(to, Channel::Sync, &packet.kind, bytes);
@@ -53,7 +60,14 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    pub(crate) fn on_sync(&mut self, now: Instant, from: I, join: bool, reply: bool, members: Vec<SyncState<I>>) {
+    pub(crate) fn on_sync(
+        &mut self,
+        now: Instant,
+        from: I,
+        join: bool,
+        reply: bool,
+        members: Vec<SyncState<I>>,
+    ) {
         // Merge first, so that refutations of claims about us go into the reply.
         for s in members {
             let update = match s.state {
@@ -72,7 +86,10 @@ impl<I: NodeId> Core<I> {
                     incarnation: s.incarnation,
                     from: from.clone(),
                 },
-                MemberState::Left => Update::Left { id: s.id, incarnation: s.incarnation },
+                MemberState::Left => Update::Left {
+                    id: s.id,
+                    incarnation: s.incarnation,
+                },
             };
             // A sync learns members silently, but a member we have never heard of
             // must first be heard of as alive: suspicions of unknown members are
@@ -85,8 +102,49 @@ impl<I: NodeId> Core<I> {
         } else if !self.joined {
             tracing::info!(peer = ?from, members = self.table.len(), "joined the cluster");
             self.joined = true;
+            self.schedule_join_followups(now, from);
         }
         let _ = join;
+    }
+
+    /// A join storm (many nodes starting together) leaves early joiners with
+    /// partial views, and gossip about late joiners dies out among the nodes
+    /// that already learned them from the seed. Two follow-up push-pulls
+    /// close the gap in seconds: one with the seed that answered (it has seen
+    /// every joiner), one with a random member.
+    fn schedule_join_followups(&mut self, now: Instant, seed: I) {
+        self.join_peer = Some(seed);
+        let p = self.cfg.probe_interval;
+        let first = p + p.mul_f64(self.rng.unit());
+        let second = p * 3 + (p * 2).mul_f64(self.rng.unit());
+        self.timers
+            .set(now + first, Timer::JoinFollowup { step: 0 });
+        self.timers
+            .set(now + second, Timer::JoinFollowup { step: 1 });
+    }
+
+    pub(crate) fn join_followup(&mut self, step: u8) {
+        if self.local.state == MemberState::Left {
+            return;
+        }
+        let target = match step {
+            0 => self.join_peer.clone().filter(|p| {
+                self.table
+                    .get(p)
+                    .is_some_and(|m| m.state == MemberState::Alive)
+            }),
+            _ => None,
+        };
+        let target = target.or_else(|| {
+            self.table
+                .random(1, &mut self.rng, |m| m.state == MemberState::Alive)
+                .first()
+                .map(|m| m.id.clone())
+        });
+        if let Some(t) = target {
+            let to = self.dest(&t);
+            self.send_sync(to, false, true);
+        }
     }
 
     pub(crate) fn send_join(&mut self, now: Instant) {
@@ -105,7 +163,10 @@ impl<I: NodeId> Core<I> {
         if self.joined || self.seeds.is_empty() || self.local.state == MemberState::Left {
             return;
         }
-        tracing::debug!(attempt = self.join_attempts, "no seed answered yet, retrying join");
+        tracing::debug!(
+            attempt = self.join_attempts,
+            "no seed answered yet, retrying join"
+        );
         self.send_join(now);
     }
 
@@ -155,7 +216,8 @@ impl<I: NodeId> Core<I> {
     }
 
     pub(crate) fn gossip_tick(&mut self, now: Instant) {
-        self.timers.set(now + self.cfg.gossip_interval, Timer::Gossip);
+        self.timers
+            .set(now + self.cfg.gossip_interval, Timer::Gossip);
         self.gossip_tick_inner(now);
     }
 

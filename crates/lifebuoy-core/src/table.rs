@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-
 use crate::member::{Member, MemberState, NodeId};
 use crate::rng::DetRng;
 
@@ -19,7 +18,13 @@ pub(crate) struct Table<I> {
 
 impl<I: NodeId> Table<I> {
     pub(crate) fn new() -> Self {
-        Table { members: Vec::new(), index: HashMap::new(), order: Vec::new(), cursor: 0, live: 0 }
+        Table {
+            members: Vec::new(),
+            index: HashMap::new(),
+            order: Vec::new(),
+            cursor: 0,
+            live: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -143,7 +148,10 @@ impl<I: NodeId> Table<I> {
             all.truncate(k);
             return all;
         }
-        picked.into_iter().map(|i| &self.members[i as usize]).collect()
+        picked
+            .into_iter()
+            .map(|i| &self.members[i as usize])
+            .collect()
     }
 
     /// Marks every member that is not yet in the table: used by restore.
@@ -155,5 +163,4 @@ impl<I: NodeId> Table<I> {
     pub(crate) fn count(&self, state: MemberState) -> usize {
         self.members.iter().filter(|m| m.state == state).count()
     }
-
 }

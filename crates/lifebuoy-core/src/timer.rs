@@ -29,6 +29,9 @@ pub(crate) enum Timer<I> {
     Reap { id: I, since: Instant },
     /// No answer from any seed yet: retry the join.
     JoinRetry,
+    /// Follow-up push-pull after a join (`0`: with the seed that answered,
+    /// `1`: with a random member).
+    JoinFollowup { step: u8 },
 }
 
 #[derive(Debug)]
@@ -65,12 +68,19 @@ pub(crate) struct Timers<I> {
 
 impl<I> Timers<I> {
     pub(crate) fn new() -> Self {
-        Timers { heap: BinaryHeap::new(), next_seq: 0 }
+        Timers {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
     }
 
     pub(crate) fn set(&mut self, at: Instant, timer: Timer<I>) {
         self.next_seq += 1;
-        self.heap.push(Entry { at, seq: self.next_seq, timer });
+        self.heap.push(Entry {
+            at,
+            seq: self.next_seq,
+            timer,
+        });
     }
 
     /// The earliest deadline.

@@ -59,8 +59,13 @@ pub fn encode<I: Serialize>(cluster: &str, packet: &Packet<I>) -> Result<Vec<u8>
         #[serde(rename = "p")]
         packet: &'a Packet<I>,
     }
-    let env = EnvelopeRef { version: PROTOCOL_VERSION, cluster, packet };
-    cbor4ii::serde::to_vec(Vec::with_capacity(256), &env).map_err(|e| WireError::Encode(e.to_string()))
+    let env = EnvelopeRef {
+        version: PROTOCOL_VERSION,
+        cluster,
+        packet,
+    };
+    cbor4ii::serde::to_vec(Vec::with_capacity(256), &env)
+        .map_err(|e| WireError::Encode(e.to_string()))
 }
 
 /// Decodes an envelope received on `channel`, enforcing `limit` before
@@ -71,7 +76,10 @@ pub fn decode<I: DeserializeOwned>(
     cluster: &str,
 ) -> Result<Packet<I>, WireError> {
     if bytes.len() > limit {
-        return Err(WireError::TooLarge { size: bytes.len(), limit });
+        return Err(WireError::TooLarge {
+            size: bytes.len(),
+            limit,
+        });
     }
     // Peek at the version first so a future envelope layout is reported as
     // a version mismatch rather than as garbage.
@@ -88,14 +96,18 @@ pub fn decode<I: DeserializeOwned>(
     let env: Envelope<I> =
         cbor4ii::serde::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
     if env.cluster != cluster {
-        return Err(WireError::WrongCluster { theirs: env.cluster, ours: cluster.to_owned() });
+        return Err(WireError::WrongCluster {
+            theirs: env.cluster,
+            ours: cluster.to_owned(),
+        });
     }
     Ok(env.packet)
 }
 
 /// Encodes one piggybacked update.
 pub fn encode_update<I: Serialize>(update: &Update<I>) -> Result<Vec<u8>, WireError> {
-    cbor4ii::serde::to_vec(Vec::with_capacity(64), update).map_err(|e| WireError::Encode(e.to_string()))
+    cbor4ii::serde::to_vec(Vec::with_capacity(64), update)
+        .map_err(|e| WireError::Encode(e.to_string()))
 }
 
 /// Decodes one piggybacked update.
@@ -110,7 +122,10 @@ mod tests {
     use serde_bytes::ByteBuf;
 
     fn ping() -> Packet<u32> {
-        Packet { kind: Kind::Ping { seq: 7, target: 3 }, gossip: vec![] }
+        Packet {
+            kind: Kind::Ping { seq: 7, target: 3 },
+            gossip: vec![],
+        }
     }
 
     #[test]
@@ -128,7 +143,13 @@ mod tests {
     #[test]
     fn oversized_input_is_refused_before_decoding() {
         let err = decode::<u32>(&vec![0u8; 2000], 1200, "c").unwrap_err();
-        assert_eq!(err, WireError::TooLarge { size: 2000, limit: 1200 });
+        assert_eq!(
+            err,
+            WireError::TooLarge {
+                size: 2000,
+                limit: 1200
+            }
+        );
     }
 
     #[test]
@@ -145,7 +166,10 @@ mod tests {
             v: u8,
         }
         let bytes = cbor4ii::serde::to_vec(Vec::new(), &Future { v: 9 }).expect("encode");
-        assert_eq!(decode::<u32>(&bytes, 1200, "c").unwrap_err(), WireError::UnsupportedVersion(9));
+        assert_eq!(
+            decode::<u32>(&bytes, 1200, "c").unwrap_err(),
+            WireError::UnsupportedVersion(9)
+        );
     }
 
     #[test]
@@ -157,9 +181,16 @@ mod tests {
 
     #[test]
     fn updates_round_trip_inside_gossip() {
-        let u = Update::Suspect { id: 4u32, incarnation: 9, from: 1 };
+        let u = Update::Suspect {
+            id: 4u32,
+            incarnation: 9,
+            from: 1,
+        };
         let enc = encode_update(&u).expect("encode");
-        let p = Packet { kind: Kind::<u32>::Gossip, gossip: vec![ByteBuf::from(enc)] };
+        let p = Packet {
+            kind: Kind::<u32>::Gossip,
+            gossip: vec![ByteBuf::from(enc)],
+        };
         let bytes = encode("c", &p).expect("encode");
         let back: Packet<u32> = decode(&bytes, 1200, "c").expect("decode");
         assert_eq!(decode_update::<u32>(&back.gossip[0]).expect("update"), u);

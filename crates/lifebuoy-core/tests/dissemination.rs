@@ -1,0 +1,154 @@
+//! SWIM section 4.1 (infection-style dissemination) and push-pull anti-entropy.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::Net;
+use lifebuoy_core::wire::Channel;
+use lifebuoy_core::{Config, MemberState};
+
+#[test]
+fn every_probe_channel_message_stays_within_the_byte_budget_swim_4_1() {
+    let cfg = Config::lan();
+    let mut net = Net::empty(60, cfg.clone());
+    for i in 1..60 {
+        let now = net.now;
+        net.core_mut(i).join(now, vec![common::addr(0)]);
+        net.drain(i);
+    }
+    net.run_for(Duration::from_secs(20));
+    let probe: Vec<_> = net
+        .sent
+        .iter()
+        .filter(|f| f.channel == Channel::Probe)
+        .collect();
+    assert!(probe.len() > 1000);
+    let max = probe.iter().map(|f| f.payload.len()).max().unwrap_or(0);
+    assert!(
+        max <= cfg.max_message_bytes,
+        "largest probe-channel message: {max} bytes"
+    );
+    assert!(
+        probe
+            .iter()
+            .any(|f| f.payload.len() > cfg.max_message_bytes / 2),
+        "gossip fills messages during a join storm"
+    );
+}
+
+#[test]
+fn each_update_is_retransmitted_at_most_mult_times_log_n_swim_4_1() {
+    let cfg = Config::lan();
+    let n = 30;
+    let mut net = Net::converged(n, cfg.clone());
+    net.run_for(Duration::from_secs(1));
+    let now = net.now;
+    net.core_mut(3)
+        .set_metadata(now, [("role".to_owned(), "db".to_owned())].into())
+        .expect("small metadata");
+    net.drain(3);
+    net.run_for(Duration::from_secs(30));
+    let limit = cfg.retransmit_limit(n as usize) as usize;
+    let mut counts: HashMap<(u32, Vec<u8>), usize> = HashMap::new();
+    for f in net.sent.iter().filter(|f| f.channel == Channel::Probe) {
+        for g in f.packet().gossip {
+            *counts.entry((f.from, g.into_vec())).or_default() += 1;
+        }
+    }
+    assert!(!counts.is_empty());
+    let worst = counts.values().copied().max().unwrap_or(0);
+    assert!(
+        worst <= limit,
+        "an update was sent {worst} times by one node; limit {limit}"
+    );
+    // And the update reached everyone.
+    for i in 0..n {
+        let m = net.core(i).member(&3).expect("known");
+        assert_eq!(
+            m.info.meta.get("role").map(String::as_str),
+            Some("db"),
+            "node {i}"
+        );
+    }
+    assert_eq!(net.events_about(3, "updated").len(), n as usize - 1);
+}
+
+#[test]
+fn a_joiner_learns_the_whole_view_from_one_push_pull_with_a_seed() {
+    let mut net = Net::converged(10, Config::lan());
+    // Node 10 is new and knows only the seed's address.
+    let mut late = Net::empty(11, Config::lan());
+    for i in 0..10 {
+        std::mem::swap(&mut late.cores[i], &mut net.cores[i]);
+    }
+    let mut net = late;
+    let now = net.now;
+    net.core_mut(10).join(now, vec![common::addr(0)]);
+    net.drain(10);
+    net.run_for(Duration::from_millis(10));
+    assert!(net.core(10).is_joined());
+    assert_eq!(
+        net.core(10).member_count(),
+        10,
+        "learned every member from the seed"
+    );
+    net.run_for(Duration::from_secs(5));
+    for i in 0..10 {
+        assert_eq!(
+            net.state_of(i, 10),
+            Some(MemberState::Alive),
+            "node {i} heard of the joiner"
+        );
+    }
+}
+
+#[test]
+fn nodes_starting_together_from_one_seed_converge_within_seconds() {
+    let n = 200;
+    let mut net = Net::empty(n, Config::lan());
+    for i in 1..n {
+        let now = net.now;
+        net.core_mut(i).join(now, vec![common::addr(0)]);
+        net.drain(i);
+    }
+    net.run_for(Duration::from_secs(10));
+    for i in 0..n {
+        let c = net.core(i);
+        assert_eq!(
+            c.count(MemberState::Alive),
+            n as usize - 1,
+            "node {i} sees {} alive",
+            c.count(MemberState::Alive)
+        );
+    }
+}
+
+#[test]
+fn a_healed_partition_merges_by_itself_through_reconnect_push_pull() {
+    let cfg = Config::lan();
+    let n = 10;
+    let mut net = Net::converged(n, cfg.clone());
+    net.run_for(Duration::from_secs(1));
+    for a in 0..5 {
+        for b in 5..n {
+            net.cut.insert((a, b));
+        }
+    }
+    net.run_for(Duration::from_secs(90));
+    assert_eq!(
+        net.state_of(0, 9),
+        Some(MemberState::Dead),
+        "each side declared the other dead"
+    );
+    net.cut.clear();
+    net.run_for(cfg.reconnect_interval * 3 / 2 + Duration::from_secs(15));
+    for i in 0..n {
+        assert_eq!(
+            net.core(i).count(MemberState::Alive),
+            n as usize - 1,
+            "node {i} after the heal"
+        );
+    }
+}

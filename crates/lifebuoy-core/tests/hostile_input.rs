@@ -1,0 +1,138 @@
+//! Peer input never panics: it is counted and dropped, and nothing changes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Net;
+use lifebuoy_core::wire::{self, Kind, Packet, Update};
+use lifebuoy_core::{Channel, Config, WireError};
+
+#[test]
+fn garbage_and_oversized_input_is_counted_and_dropped() {
+    let mut net = Net::converged(3, Config::lan());
+    let now = net.now;
+    let c = net.core_mut(0);
+    let mut rng = lifebuoy_core::DetRng::seed_from_u64(5);
+    for len in 0..2000usize {
+        let bytes: Vec<u8> = (0..len % 300).map(|_| rng.next_u64() as u8).collect();
+        let _ = c.handle_message(now, 1, Channel::Probe, &bytes);
+        let _ = c.handle_message(now, 1, Channel::Sync, &bytes);
+    }
+    let big = vec![0u8; 70_000];
+    assert!(matches!(
+        c.handle_message(now, 1, Channel::Probe, &big),
+        Err(WireError::TooLarge { .. })
+    ));
+    assert!(c.stats().decode_errors >= 3000);
+    assert_eq!(c.member_count(), 2);
+    net.run_for(Duration::from_secs(5));
+    assert!(net.events.iter().all(|(_, _, e)| e.name() != "suspected"));
+}
+
+#[test]
+fn a_message_from_another_cluster_is_refused_naming_both() {
+    let mut net = Net::converged(2, Config::lan());
+    let p = Packet {
+        kind: Kind::Ping {
+            seq: 1,
+            target: 0u32,
+        },
+        gossip: vec![],
+    };
+    let bytes = wire::encode("other", &p).expect("encode");
+    let now = net.now;
+    let err = net
+        .core_mut(0)
+        .handle_message(now, 1, Channel::Probe, &bytes)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("other") && err.to_string().contains("lifebuoy"),
+        "{err}"
+    );
+    assert_eq!(net.core(0).stats().wrong_cluster, 1);
+    assert!(
+        net.core_mut(0).poll_transmit().is_none(),
+        "no ack to a foreign cluster"
+    );
+}
+
+#[test]
+fn a_push_pull_on_the_probe_channel_is_refused() {
+    let mut net = Net::converged(2, Config::lan());
+    let p = Packet {
+        kind: Kind::<u32>::Sync {
+            join: true,
+            reply: true,
+            members: vec![],
+        },
+        gossip: vec![],
+    };
+    let bytes = wire::encode("lifebuoy", &p).expect("encode");
+    let now = net.now;
+    let err = net
+        .core_mut(0)
+        .handle_message(now, 1, Channel::Probe, &bytes)
+        .unwrap_err();
+    assert!(matches!(err, WireError::WrongChannel(_)));
+}
+
+#[test]
+fn a_bad_piggybacked_update_is_dropped_alone() {
+    let mut net = Net::converged(3, Config::lan());
+    let good = wire::encode_update(&Update::Alive {
+        id: 9u32,
+        incarnation: 0,
+        name: "n9".into(),
+        addrs: vec![],
+        meta: Default::default(),
+    })
+    .expect("encode");
+    let p = Packet {
+        kind: Kind::<u32>::Gossip,
+        gossip: vec![
+            serde_bytes::ByteBuf::from(vec![0xff, 0x00]),
+            serde_bytes::ByteBuf::from(good),
+        ],
+    };
+    let bytes = wire::encode("lifebuoy", &p).expect("encode");
+    let now = net.now;
+    net.core_mut(0)
+        .handle_message(now, 1, Channel::Probe, &bytes)
+        .expect("the envelope is fine");
+    assert_eq!(net.core(0).stats().bad_updates, 1);
+    assert!(
+        net.core(0).member(&9).is_some(),
+        "the good update was applied"
+    );
+}
+
+#[test]
+fn a_forged_left_or_dead_claim_about_ourselves_is_refuted() {
+    let mut net = Net::converged(3, Config::lan());
+    for u in [
+        Update::Left {
+            id: 0u32,
+            incarnation: 0,
+        },
+        Update::Dead {
+            id: 0,
+            incarnation: 1,
+            from: 1,
+        },
+    ] {
+        let p = Packet {
+            kind: Kind::<u32>::Gossip,
+            gossip: vec![serde_bytes::ByteBuf::from(
+                wire::encode_update(&u).expect("e"),
+            )],
+        };
+        let bytes = wire::encode("lifebuoy", &p).expect("encode");
+        let now = net.now;
+        net.core_mut(0)
+            .handle_message(now, 1, Channel::Probe, &bytes)
+            .expect("ok");
+    }
+    assert_eq!(net.core(0).local().incarnation, 2);
+    assert_eq!(net.core(0).local().state, lifebuoy_core::MemberState::Alive);
+}

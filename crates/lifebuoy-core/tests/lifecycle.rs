@@ -1,0 +1,118 @@
+//! Joining, leaving, restarting, forgetting, metadata.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Net;
+use lifebuoy_core::{CommandError, Config, MemberState};
+
+#[test]
+fn a_graceful_leave_is_seen_as_left_not_failed() {
+    let mut net = Net::converged(6, Config::lan());
+    net.run_for(Duration::from_secs(2));
+    let now = net.now;
+    net.core_mut(5).leave(now);
+    net.drain(5);
+    net.run_for(Duration::from_secs(3));
+    assert!(net.core(5).leave_broadcast_done());
+    net.crash(5);
+    net.run_for(Duration::from_secs(60));
+    for i in 0..5 {
+        assert_eq!(net.state_of(i, 5), Some(MemberState::Left), "observer {i}");
+    }
+    assert!(net.events_about(5, "failed").is_empty());
+    assert_eq!(net.events_about(5, "left").len(), 5);
+}
+
+#[test]
+fn a_restarted_node_comes_back_above_any_incarnation_recorded_for_it() {
+    let cfg = Config::lan();
+    let mut net = Net::converged(6, cfg.clone());
+    net.run_for(Duration::from_secs(1));
+    // Raise 5's incarnation a few times, then crash it.
+    for _ in 0..3 {
+        let now = net.now;
+        net.core_mut(5)
+            .set_name(now, "renamed".into())
+            .expect("name");
+        net.drain(5);
+    }
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.incarnation_of(0, 5), Some(3));
+    net.crash(5);
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(net.state_of(0, 5), Some(MemberState::Dead));
+    net.restart(5, cfg, 0);
+    net.run_for(Duration::from_secs(10));
+    let inc = net.core(5).local().incarnation;
+    assert!(inc > 3, "restarted at incarnation {inc}");
+    for i in 0..5 {
+        assert_eq!(net.state_of(i, 5), Some(MemberState::Alive), "observer {i}");
+        assert_eq!(net.incarnation_of(i, 5), Some(inc));
+    }
+    assert!(
+        !net.events_about(5, "joined").is_empty(),
+        "observers report the return"
+    );
+}
+
+#[test]
+fn dead_and_left_members_are_forgotten_after_their_retention() {
+    let cfg = Config {
+        dead_retention: Duration::from_secs(60),
+        left_retention: Duration::from_secs(30),
+        ..Config::lan()
+    };
+    let mut net = Net::converged(6, cfg);
+    net.run_for(Duration::from_secs(1));
+    let now = net.now;
+    net.core_mut(4).leave(now);
+    net.drain(4);
+    net.run_for(Duration::from_secs(2));
+    net.crash(4);
+    net.crash(5);
+    net.run_for(Duration::from_secs(20));
+    assert_eq!(net.state_of(0, 4), Some(MemberState::Left));
+    net.run_for(Duration::from_secs(20));
+    assert_eq!(net.state_of(0, 4), None, "left member forgotten after 30 s");
+    assert_eq!(net.state_of(0, 5), Some(MemberState::Dead));
+    net.run_for(Duration::from_secs(60));
+    assert_eq!(net.state_of(0, 5), None, "dead member forgotten after 60 s");
+    assert_eq!(net.events_about(5, "forgotten").len(), 4);
+}
+
+#[test]
+fn metadata_above_the_limit_is_refused_and_nothing_changes() {
+    let mut net = Net::converged(2, Config::lan());
+    let big: lifebuoy_core::Metadata = [("k".to_owned(), "v".repeat(600))].into();
+    let now = net.now;
+    let err = net.core_mut(0).set_metadata(now, big).unwrap_err();
+    assert_eq!(
+        err,
+        CommandError::MetadataTooLarge {
+            size: 601,
+            limit: 512
+        }
+    );
+    assert_eq!(net.core(0).local().incarnation, 0);
+    assert!(err.to_string().contains("512"));
+}
+
+#[test]
+fn a_node_alone_with_unreachable_seeds_keeps_retrying_with_backoff() {
+    let mut net = Net::empty(2, Config::lan());
+    net.isolated.insert(1);
+    let now = net.now;
+    net.core_mut(0).join(now, vec![common::addr(1)]);
+    net.drain(0);
+    net.run_for(Duration::from_secs(60));
+    let tries = net.kinds_sent(0, |k| {
+        matches!(k, lifebuoy_core::wire::Kind::Sync { join: true, .. })
+    });
+    assert!((4..=12).contains(&tries), "join attempts in 60 s: {tries}");
+    net.isolated.clear();
+    net.run_for(Duration::from_secs(40));
+    assert!(net.core(0).is_joined());
+    assert_eq!(net.state_of(1, 0), Some(MemberState::Alive));
+}
