@@ -78,6 +78,7 @@ pub struct Core<I: NodeId> {
     /// The seed that answered our join, for the follow-up push-pull.
     pub(crate) join_peer: Option<I>,
     pub(crate) join_attempts: u32,
+    pub(crate) push_pull_generation: u32,
     pub(crate) transmits: VecDeque<Transmit<I>>,
     pub(crate) events: VecDeque<Event<I>>,
     pub(crate) stats: Stats,
@@ -129,7 +130,7 @@ impl<I: NodeId> Core<I> {
         if !config.push_pull_interval.is_zero() {
             timers.set(
                 now + jitter(&mut rng, config.push_pull_interval),
-                Timer::PushPull,
+                Timer::PushPull { generation: 0 },
             );
         }
         if !config.reconnect_interval.is_zero() {
@@ -161,6 +162,7 @@ impl<I: NodeId> Core<I> {
             joined: false,
             join_peer: None,
             join_attempts: 0,
+            push_pull_generation: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -267,7 +269,11 @@ impl<I: NodeId> Core<I> {
             Timer::ProbeEnd { seq } => self.probe_end(now, seq),
             Timer::RelayTimeout { seq } => self.relay_timeout(seq),
             Timer::Gossip => self.gossip_tick(now),
-            Timer::PushPull => self.push_pull_tick(now),
+            Timer::PushPull { generation } => {
+                if generation == self.push_pull_generation {
+                    self.push_pull_tick(now);
+                }
+            }
             Timer::Reconnect => self.reconnect_tick(now),
             Timer::Suspicion { id, incarnation } => self.suspicion_timeout(now, id, incarnation),
             Timer::Reap { id, since } => self.reap(id, since),

@@ -114,6 +114,7 @@ impl<I: NodeId> Core<I> {
     /// every joiner), one with a random member.
     fn schedule_join_followups(&mut self, now: Instant, seed: I) {
         self.join_peer = Some(seed);
+        self.rearm_push_pull(now);
         let p = self.cfg.probe_interval;
         let first = p + p.mul_f64(self.rng.unit());
         let second = p * 3 + (p * 2).mul_f64(self.rng.unit());
@@ -174,7 +175,12 @@ impl<I: NodeId> Core<I> {
     /// the cluster as memberlist's does.
     pub(crate) fn push_pull_tick(&mut self, now: Instant) {
         let interval = self.cfg.push_pull_scaled(self.live_count());
-        self.timers.set(now + interval, Timer::PushPull);
+        self.timers.set(
+            now + interval,
+            Timer::PushPull {
+                generation: self.push_pull_generation,
+            },
+        );
         if self.local.state == MemberState::Left {
             return;
         }
@@ -247,6 +253,24 @@ impl<I: NodeId> Core<I> {
             let to = self.dest(&t);
             self.send_probe(to, Kind::Gossip, None);
         }
+    }
+
+    /// After the view jumped in size (restore, join), spread this node's
+    /// periodic push-pull uniformly over the interval for the new size, so
+    /// that a large cluster does not push-pull all at once.
+    pub(crate) fn rearm_push_pull(&mut self, now: Instant) {
+        if self.cfg.push_pull_interval.is_zero() {
+            return;
+        }
+        self.push_pull_generation = self.push_pull_generation.wrapping_add(1);
+        let interval = self.cfg.push_pull_scaled(self.live_count());
+        let at = now + interval.mul_f64(self.rng.unit());
+        self.timers.set(
+            at,
+            Timer::PushPull {
+                generation: self.push_pull_generation,
+            },
+        );
     }
 
     /// Members as claimed info, for tests and drivers that persist a snapshot.

@@ -19,8 +19,9 @@ pub(crate) enum Timer<I> {
     RelayTimeout { seq: u32 },
     /// Send gossip-only messages.
     Gossip,
-    /// Push-pull with a random live member.
-    PushPull,
+    /// Push-pull with a random live member. Only the timer of the current
+    /// generation is live: re-arming bumps the generation.
+    PushPull { generation: u32 },
     /// Push-pull with a random dead member.
     Reconnect,
     /// A suspicion may have run out.
