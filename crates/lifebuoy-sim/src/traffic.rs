@@ -1,0 +1,146 @@
+//! Traffic accounting (messages and bytes per live node per second, in
+//! one-second buckets so the steady window can be chosen after the run) and
+//! the retransmit checker: SWIM 4.1 piggybacks each update a bounded number
+//! of times, so decoding what a sender emits must never show the same update
+//! bytes more than `retransmit_limit(n)` times.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use lifebuoy_core::wire::{self, Kind, Update};
+use lifebuoy_core::{Channel, Transmit};
+
+use crate::clock::{Nanos, SEC};
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Bucket {
+    msgs: u64,
+    bytes: u64,
+    /// Live-node nanoseconds in this second.
+    node_ns: u128,
+}
+
+/// The worst retransmit count seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Worst {
+    pub(crate) sender: u32,
+    pub(crate) sends: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct Traffic {
+    buckets: Vec<Bucket>,
+    last: Nanos,
+    live: u64,
+    sample: u32,
+    cluster: String,
+    sends: HashMap<(u32, u64), u32>,
+    pub(crate) decoded_packets: u64,
+    pub(crate) undecodable: u64,
+    pub(crate) dropped: u64,
+}
+
+/// A fixed-key hash of update bytes (std's SipHash with zero keys).
+fn digest(bytes: &[u8]) -> u64 {
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+impl Traffic {
+    pub(crate) fn new(duration: Nanos, live: usize, sample: u32, cluster: String) -> Self {
+        let secs = (duration / SEC + 1) as usize;
+        Traffic {
+            buckets: vec![Bucket::default(); secs],
+            last: 0,
+            live: live as u64,
+            sample,
+            cluster,
+            sends: HashMap::new(),
+            decoded_packets: 0,
+            undecodable: 0,
+            dropped: 0,
+        }
+    }
+
+    fn bucket(&mut self, t: Nanos) -> &mut Bucket {
+        let i = ((t / SEC) as usize).min(self.buckets.len() - 1);
+        &mut self.buckets[i]
+    }
+
+    /// Advances the live-node integral to `now`, then sets the live count.
+    pub(crate) fn set_live(&mut self, now: Nanos, live: usize) {
+        let mut t = self.last;
+        while t < now {
+            let next = ((t / SEC + 1) * SEC).min(now);
+            let live_now = self.live;
+            self.bucket(t).node_ns += u128::from(next - t) * u128::from(live_now);
+            t = next;
+        }
+        self.last = now.max(self.last);
+        self.live = live as u64;
+    }
+
+    /// One message handed to the network by `from`.
+    pub(crate) fn sent(&mut self, now: Nanos, from: u32, t: &Transmit<u32>) {
+        let b = self.bucket(now);
+        b.msgs += 1;
+        b.bytes += t.payload.len() as u64;
+        if t.channel == Channel::Probe && from.is_multiple_of(self.sample) {
+            self.check_retransmits(from, &t.payload);
+        }
+    }
+
+    fn check_retransmits(&mut self, from: u32, payload: &[u8]) {
+        let packet = match wire::decode::<u32>(payload, usize::MAX, &self.cluster) {
+            Ok(p) => p,
+            Err(_) => {
+                self.undecodable += 1;
+                return;
+            }
+        };
+        self.decoded_packets += 1;
+        let ping_target = match packet.kind {
+            Kind::Ping { target, .. } => Some(target),
+            _ => None,
+        };
+        for (i, raw) in packet.gossip.iter().enumerate() {
+            // Lifeguard's buddy system sends the suspicion to the suspect on
+            // every probe, outside the piggyback queue: not counted.
+            if i == 0 && ping_target.is_some() {
+                if let Ok(Update::Suspect { id, from: f, .. }) = wire::decode_update::<u32>(raw) {
+                    if Some(id) == ping_target && f == from {
+                        continue;
+                    }
+                }
+            }
+            *self.sends.entry((from, digest(raw))).or_insert(0) += 1;
+        }
+    }
+
+    /// The most any sampled sender sent one update (ties: lowest sender).
+    pub(crate) fn worst(&self) -> Option<Worst> {
+        self.sends
+            .iter()
+            .map(|(&(sender, _), &sends)| Worst { sender, sends })
+            .max_by_key(|w| (w.sends, std::cmp::Reverse(w.sender)))
+    }
+
+    /// (messages, bytes) per live node per second over `[from, to)`.
+    pub(crate) fn rate(&self, from: Nanos, to: Nanos) -> Option<(f64, f64)> {
+        let (a, b) = ((from / SEC) as usize, (to / SEC) as usize);
+        let slice = self.buckets.get(a..b.min(self.buckets.len()))?;
+        let (mut msgs, mut bytes, mut node_ns) = (0u64, 0u64, 0u128);
+        for x in slice {
+            msgs += x.msgs;
+            bytes += x.bytes;
+            node_ns += x.node_ns;
+        }
+        if node_ns == 0 {
+            return None;
+        }
+        let node_s = node_ns as f64 / SEC as f64;
+        Some((msgs as f64 / node_s, bytes as f64 / node_s))
+    }
+}
