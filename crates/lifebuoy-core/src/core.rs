@@ -360,6 +360,9 @@ impl<I: NodeId> Core<I> {
         now: Instant,
         members: impl IntoIterator<Item = (I, Arc<MemberInfo>, u64)>,
     ) {
+        let members = members.into_iter();
+        let room = self.cfg.max_members.saturating_sub(self.table.len());
+        self.table.reserve(members.size_hint().0.min(room));
         for (id, info, incarnation) in members {
             if id == self.local.id || self.table.contains(&id) {
                 continue;

@@ -27,6 +27,13 @@ impl<I: NodeId> Table<I> {
         }
     }
 
+    /// Makes room for `additional` more members without regrowing.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.members.reserve_exact(additional);
+        self.index.reserve(additional);
+        self.order.reserve_exact(additional);
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.members.len()
     }
