@@ -57,6 +57,21 @@ impl<I: NodeId> Core<I> {
         self.announce_self();
     }
 
+    /// Refutes, and sends the new Alive claim straight to the accuser: its
+    /// suspicion timer is the first that could fire, and random gossip might
+    /// reach it late (the reverse of Lifeguard's buddy system).
+    fn refute_to(&mut self, incarnation: u64, accuser: I) {
+        let before = self.local.incarnation;
+        self.refute(incarnation);
+        if self.local.incarnation != before && accuser != self.local.id {
+            let alive = crate::wire::encode_update(&self.alive_update())
+                .ok()
+                .map(Into::into);
+            let to = self.dest(&accuser);
+            self.send_probe(to, crate::wire::Kind::Gossip, alive);
+        }
+    }
+
     fn apply_alive(
         &mut self,
         now: Instant,
@@ -133,7 +148,7 @@ impl<I: NodeId> Core<I> {
 
     fn apply_suspect(&mut self, now: Instant, id: I, incarnation: u64, from: I, origin: Origin) {
         if id == self.local.id {
-            self.refute(incarnation);
+            self.refute_to(incarnation, from);
             return;
         }
         let Some(cur) = self.table.get(&id) else {
@@ -226,7 +241,7 @@ impl<I: NodeId> Core<I> {
 
     fn apply_dead(&mut self, now: Instant, id: I, incarnation: u64, from: I, origin: Origin) {
         if id == self.local.id {
-            self.refute(incarnation);
+            self.refute_to(incarnation, from);
             return;
         }
         let Some(cur) = self.table.get(&id) else {

@@ -112,3 +112,48 @@ fn a_member_wrongly_declared_dead_comes_back_at_a_higher_incarnation_swim_4_2() 
         assert_eq!(net.state_of(i, 4), Some(MemberState::Alive), "observer {i}");
     }
 }
+
+#[test]
+fn a_refutation_goes_straight_back_to_the_accuser_lifeguard_4_3() {
+    let mut net = Net::converged(6, quiet());
+    net.run_for(Duration::from_secs(1));
+    net.isolated.insert(5);
+    net.run_for(Duration::from_secs(6));
+    let accusers: Vec<u32> = net
+        .events_about(5, "suspected")
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    assert!(!accusers.is_empty());
+    net.isolated.clear();
+    let healed_at = net.now;
+    net.run_for(Duration::from_secs(5));
+    use lifebuoy_core::wire::{decode_update, Kind, Update};
+    // The first accusation that reached 5 after the heal, and who made it.
+    let (arrived, accuser) = net
+        .sent
+        .iter()
+        .filter(|f| f.to == 5 && f.at > healed_at)
+        .find_map(|f| {
+            f.packet()
+                .gossip
+                .iter()
+                .find_map(|g| match decode_update::<u32>(g) {
+                    Ok(Update::Suspect { id: 5, from, .. }) => Some((f.at, from)),
+                    _ => None,
+                })
+        })
+        .expect("the suspicion reached 5");
+    let direct = net.sent.iter().any(|f| {
+        f.from == 5
+            && f.to == accuser
+            && f.at == arrived + common::LATENCY
+            && matches!(f.packet().kind, Kind::Gossip)
+            && f.packet()
+                .gossip
+                .iter()
+                .any(|g| matches!(decode_update::<u32>(g), Ok(Update::Alive { id: 5, .. })))
+    });
+    assert!(direct, "the suspect sent its refutation directly");
+    assert!(net.events_about(5, "failed").is_empty());
+}
