@@ -57,19 +57,38 @@ impl<I: NodeId> Core<I> {
         self.announce_self();
     }
 
-    /// Refutes, and sends the new Alive claim straight to the accuser: its
-    /// suspicion timer is the first that could fire, and random gossip might
-    /// reach it late (the reverse of Lifeguard's buddy system).
-    fn refute_to(&mut self, incarnation: u64, accuser: I) {
-        let before = self.local.incarnation;
-        self.refute(incarnation);
-        if self.local.incarnation != before && accuser != self.local.id {
-            let alive = crate::wire::encode_update(&self.alive_update())
-                .ok()
-                .map(Into::into);
-            let to = self.dest(&accuser);
-            self.send_probe(to, crate::wire::Kind::Gossip, alive);
+    /// Answers an accusation about ourselves. A current one is refuted
+    /// (incarnation raised); either way the accuser gets our Alive claim
+    /// straight away: its suspicion timer is the first that could fire, and
+    /// it may have missed an earlier refutation (the reverse of Lifeguard's
+    /// buddy system). Reminders of a refutation the accuser missed are sent
+    /// at most once per probe interval per accuser.
+    fn refute_to(&mut self, now: Instant, incarnation: u64, accuser: I) {
+        let stale = incarnation < self.local.incarnation;
+        if !stale {
+            self.refute(incarnation);
         }
+        if accuser == self.local.id || self.local.state == MemberState::Left {
+            return;
+        }
+        if stale {
+            let recent = self
+                .reminded
+                .get(&accuser)
+                .is_some_and(|t| now.saturating_duration_since(*t) < self.cfg.probe_interval);
+            if recent {
+                return;
+            }
+            if self.reminded.len() >= 4096 {
+                self.reminded.clear();
+            }
+            self.reminded.insert(accuser.clone(), now);
+        }
+        let alive = crate::wire::encode_update(&self.alive_update())
+            .ok()
+            .map(Into::into);
+        let to = self.dest(&accuser);
+        self.send_probe(to, crate::wire::Kind::Gossip, alive);
     }
 
     fn apply_alive(
@@ -148,7 +167,7 @@ impl<I: NodeId> Core<I> {
 
     fn apply_suspect(&mut self, now: Instant, id: I, incarnation: u64, from: I, origin: Origin) {
         if id == self.local.id {
-            self.refute_to(incarnation, from);
+            self.refute_to(now, incarnation, from);
             return;
         }
         let Some(cur) = self.table.get(&id) else {
@@ -229,9 +248,21 @@ impl<I: NodeId> Core<I> {
         if m.state != MemberState::Suspect || m.incarnation != incarnation {
             return;
         }
-        match self.suspicions.get(&id) {
-            Some(s) if s.deadline() > now => return,
-            _ => {}
+        if let Some(s) = self.suspicions.get_mut(&id) {
+            if s.deadline() > now {
+                return;
+            }
+            if s.acked {
+                // It answered us during the suspicion: do not declare it on our
+                // own timer. Probe it again (the probe carries the suspicion,
+                // so it reminds us of its refutation) and look again later.
+                s.acked = false;
+                s.probed = false;
+                let again = now + self.cfg.probe_interval * 2;
+                s.extend(again);
+                self.timers.set(again, Timer::Suspicion { id, incarnation });
+                return;
+            }
         }
         self.stats.failures_declared += 1;
         tracing::info!(member = ?id, name = %m.info.name, incarnation, "suspicion timed out, declaring failed");
@@ -241,7 +272,7 @@ impl<I: NodeId> Core<I> {
 
     fn apply_dead(&mut self, now: Instant, id: I, incarnation: u64, from: I, origin: Origin) {
         if id == self.local.id {
-            self.refute_to(incarnation, from);
+            self.refute_to(now, incarnation, from);
             return;
         }
         let Some(cur) = self.table.get(&id) else {

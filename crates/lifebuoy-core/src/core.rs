@@ -1,7 +1,7 @@
 //! The state machine: inputs (`handle_*` and commands, each taking `now`) and
 //! outputs (`poll_transmit`, `poll_event`, `poll_timeout`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,9 @@ const MAX_PENDING_EVENTS: usize = 1 << 20;
 pub(crate) struct Probe<I> {
     pub(crate) seq: u32,
     pub(crate) target: I,
+    /// A buddy reminder to a suspect: direct ping only; a failure changes
+    /// nothing but schedules another reminder.
+    pub(crate) buddy: bool,
     pub(crate) nacks_expected: u32,
     pub(crate) nacks: u32,
 }
@@ -66,12 +69,17 @@ pub struct Core<I: NodeId> {
     pub(crate) local: Member<I>,
     pub(crate) rng: DetRng,
     pub(crate) table: Table<I>,
-    pub(crate) suspicions: HashMap<I, Suspicion<I>>,
+    /// Ordered, so that picking a suspect to probe is deterministic.
+    pub(crate) suspicions: BTreeMap<I, Suspicion<I>>,
+    /// The previous probe went to a suspect out of turn.
+    pub(crate) last_probe_was_buddy: bool,
     pub(crate) queue: BroadcastQueue<I>,
     pub(crate) timers: Timers<I>,
     pub(crate) health: Health,
     pub(crate) probe: Option<Probe<I>>,
     pub(crate) relays: HashMap<u32, Relay<I>>,
+    /// When we last reminded an accuser of our current incarnation.
+    pub(crate) reminded: HashMap<I, Instant>,
     pub(crate) next_seq: u32,
     pub(crate) seeds: Vec<Addr>,
     pub(crate) joined: bool,
@@ -153,10 +161,12 @@ impl<I: NodeId> Core<I> {
             local,
             rng,
             table: Table::new(),
-            suspicions: HashMap::new(),
+            suspicions: BTreeMap::new(),
+            last_probe_was_buddy: false,
             timers,
             probe: None,
             relays: HashMap::new(),
+            reminded: HashMap::new(),
             next_seq: 0,
             seeds: Vec::new(),
             joined: false,

@@ -18,6 +18,11 @@ pub(crate) struct Suspicion<I> {
     accuser: I,
     confirmers: BTreeSet<I>,
     deadline: Instant,
+    /// We probed the suspect ourselves since the suspicion began (buddy system).
+    pub(crate) probed: bool,
+    /// The suspect answered one of our probes since the suspicion began: we
+    /// will not declare it failed on our own timer.
+    pub(crate) acked: bool,
 }
 
 /// The timeout after `c` confirmations out of `k` expected.
@@ -43,6 +48,8 @@ impl<I: Ord + Clone> Suspicion<I> {
             accuser,
             confirmers: BTreeSet::new(),
             deadline,
+            probed: false,
+            acked: false,
         }
     }
 
@@ -62,6 +69,11 @@ impl<I: Ord + Clone> Suspicion<I> {
 
     pub(crate) fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// Pushes the deadline to `at` (after the suspect answered us).
+    pub(crate) fn extend(&mut self, at: Instant) {
+        self.deadline = self.deadline.max(at);
     }
 }
 

@@ -157,3 +157,50 @@ fn a_refutation_goes_straight_back_to_the_accuser_lifeguard_4_3() {
     assert!(direct, "the suspect sent its refutation directly");
     assert!(net.events_about(5, "failed").is_empty());
 }
+
+#[test]
+fn an_accuser_that_missed_the_refutation_is_reminded_before_its_timeout_swim_4_2() {
+    // Found by the simulator (loss, seed 1): the refutation gossip to one
+    // accuser was lost, and the suspect ignored that accuser's stale buddy
+    // ping, so the accuser declared a live member dead.
+    // A long suspicion minimum (20 s), so the accuser is back well before
+    // its deadline and only a reminder from the suspect can save it.
+    let cfg = Config {
+        suspicion_mult: 20,
+        ..quiet()
+    };
+    let mut net = Net::converged(6, cfg);
+    net.run_for(Duration::from_secs(1));
+    net.isolated.insert(5);
+    net.run_for(Duration::from_secs(6));
+    let accusers: Vec<u32> = net
+        .events_about(5, "suspected")
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    let victim_of_loss = accusers[0];
+    // The accuser hears nothing while 5 comes back and refutes to
+    // everyone else, and the refutation's gossip budget is spent.
+    net.isolated.clear();
+    net.isolated.insert(victim_of_loss);
+    for _ in 0..10 {
+        net.run_for(Duration::from_secs(1));
+        if net.core(5).local().incarnation >= 1 {
+            break;
+        }
+    }
+    assert!(net.core(5).local().incarnation >= 1, "5 refuted");
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(net.state_of(victim_of_loss, 5), Some(MemberState::Suspect));
+    let other = if victim_of_loss == 1 { 2 } else { 1 };
+    assert_eq!(net.state_of(other, 5), Some(MemberState::Alive));
+    // Now the accuser is back: its next probe of 5 carries the stale
+    // suspicion, and 5 answers with its current claim.
+    net.isolated.clear();
+    net.run_for(Duration::from_secs(60));
+    assert_eq!(net.state_of(victim_of_loss, 5), Some(MemberState::Alive));
+    assert!(
+        net.events_about(5, "failed").is_empty(),
+        "nobody declared 5 failed"
+    );
+}
