@@ -10,7 +10,8 @@ use crate::scenario::Scenario;
 /// One checked property.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// The property's name, e.g. `no_unexplained_failures`.
+    /// The property's name, e.g. `no_unexplained_failures` (the key in the report).
+    #[serde(skip)]
     pub name: &'static str,
     /// Whether it held.
     pub pass: bool,
@@ -142,6 +143,18 @@ pub(crate) fn run_checks(sim: &Sim, m: &Measured) -> Vec<Check> {
         None => (true, format!("no update was piggybacked; {} packets decoded", sim.traffic.decoded_packets)),
     };
     let pass = pass && sim.traffic.undecodable == 0;
+    let mut reason = reason;
+    if sim.traffic.undecodable > 0 {
+        reason.push_str(&format!(
+            "; {} packets could not be decoded",
+            sim.traffic.undecodable
+        ));
+    }
+    for (sender, what) in &sim.traffic.over_limit {
+        reason.push_str(&format!(
+            "; node {sender} sent {what} more than {limit} times"
+        ));
+    }
     out.push(check("retransmit_bound", pass, reason));
     out
 }

@@ -135,7 +135,13 @@ impl Sim {
         let sample = cfg.retransmit_sample.unwrap_or((cfg.nodes / 256).max(1));
         let restored = plan.start == Start::Restored;
         let mut sim = Sim {
-            traffic: Traffic::new(end, n, sample, core_cfg.cluster.clone()),
+            traffic: Traffic::new(
+                end,
+                n,
+                sample,
+                core_cfg.retransmit_limit(n),
+                core_cfg.cluster.clone(),
+            ),
             core_cfg,
             clock: Clock::new(),
             now: 0,
@@ -314,6 +320,9 @@ impl Sim {
             self.route(id, t);
         }
         for e in evs.drain(..) {
+            if self.cfg.trace == Some(e.member().id) {
+                crate::trace::event(self.now, id, &e);
+            }
             self.obs.event(self.now, id, &e, &self.faults);
         }
         self.obs.check_converged(self.now);
@@ -337,6 +346,9 @@ impl Sim {
             Destination::Addr(a) => node_of(a),
         };
         self.traffic.sent(self.now, from, &t);
+        if self.cfg.trace.is_some_and(|x| Some(x) == to || x == from) {
+            crate::trace::message(self.now, from, to, &t, &self.core_cfg.cluster);
+        }
         let Some(to) = to.filter(|&to| (to as usize) < self.nodes.len()) else {
             self.traffic.dropped += 1;
             return;

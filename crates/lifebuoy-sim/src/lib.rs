@@ -26,6 +26,7 @@ mod net;
 mod observe;
 mod report;
 mod scenario;
+mod trace;
 mod traffic;
 
 pub use crate::checks::Check;

@@ -92,6 +92,9 @@ pub struct SimConfig {
     /// The retransmit checker decodes the traffic of one sender in this many.
     /// Default: every sender up to 256 nodes, then about 256 senders.
     pub retransmit_sample: Option<u32>,
+    /// Diagnostics: print to stderr every event about this node and every
+    /// message to or from it, decoded.
+    pub trace: Option<u32>,
 }
 
 impl SimConfig {
@@ -112,6 +115,7 @@ impl SimConfig {
             downtime_s: 30.0,
             converge_bound_s: None,
             retransmit_sample: None,
+            trace: None,
         }
     }
 

@@ -35,6 +35,9 @@ pub(crate) struct Traffic {
     sample: u32,
     cluster: String,
     sends: HashMap<(u32, u64), u32>,
+    limit: u32,
+    /// The first updates seen sent more than `limit` times: (sender, update).
+    pub(crate) over_limit: Vec<(u32, String)>,
     pub(crate) decoded_packets: u64,
     pub(crate) undecodable: u64,
     pub(crate) dropped: u64,
@@ -48,8 +51,27 @@ fn digest(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
+/// Point-to-point claims sent outside the piggyback queue, in the first
+/// gossip slot, which the retransmit bound does not cover: Lifeguard's buddy
+/// system (a ping to a suspect carries our suspicion of it) and its reverse
+/// (a node accused of failing sends its Alive claim straight to the accuser,
+/// `refute_to` in the core's claims.rs).
+fn direct(sender: u32, ping_target: Option<u32>, raw: &[u8]) -> bool {
+    match wire::decode_update::<u32>(raw) {
+        Ok(Update::Suspect { id, from, .. }) => ping_target == Some(id) && from == sender,
+        Ok(Update::Alive { id, .. }) => ping_target.is_none() && id == sender,
+        _ => false,
+    }
+}
+
 impl Traffic {
-    pub(crate) fn new(duration: Nanos, live: usize, sample: u32, cluster: String) -> Self {
+    pub(crate) fn new(
+        duration: Nanos,
+        live: usize,
+        sample: u32,
+        limit: u32,
+        cluster: String,
+    ) -> Self {
         let secs = (duration / SEC + 1) as usize;
         Traffic {
             buckets: vec![Bucket::default(); secs],
@@ -58,6 +80,8 @@ impl Traffic {
             sample,
             cluster,
             sends: HashMap::new(),
+            limit,
+            over_limit: Vec::new(),
             decoded_packets: 0,
             undecodable: 0,
             dropped: 0,
@@ -101,21 +125,24 @@ impl Traffic {
             }
         };
         self.decoded_packets += 1;
+        let is_gossip = matches!(packet.kind, Kind::Gossip);
         let ping_target = match packet.kind {
             Kind::Ping { target, .. } => Some(target),
             _ => None,
         };
         for (i, raw) in packet.gossip.iter().enumerate() {
-            // Lifeguard's buddy system sends the suspicion to the suspect on
-            // every probe, outside the piggyback queue: not counted.
-            if i == 0 && ping_target.is_some() {
-                if let Ok(Update::Suspect { id, from: f, .. }) = wire::decode_update::<u32>(raw) {
-                    if Some(id) == ping_target && f == from {
-                        continue;
-                    }
-                }
+            if i == 0 && (is_gossip || ping_target.is_some()) && direct(from, ping_target, raw) {
+                continue;
             }
-            *self.sends.entry((from, digest(raw))).or_insert(0) += 1;
+            let n = self.sends.entry((from, digest(raw))).or_insert(0);
+            *n += 1;
+            if *n == self.limit + 1 && self.over_limit.len() < 4 {
+                let what = match wire::decode_update::<u32>(raw) {
+                    Ok(u) => format!("{}:{}@{}", u.state().as_str(), u.id(), u.incarnation()),
+                    Err(_) => "undecodable".to_owned(),
+                };
+                self.over_limit.push((from, what));
+            }
         }
     }
 
@@ -142,5 +169,72 @@ impl Traffic {
         }
         let node_s = node_ns as f64 / SEC as f64;
         Some((msgs as f64 / node_s, bytes as f64 / node_s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifebuoy_core::wire::Packet;
+    use lifebuoy_core::Destination;
+    use serde_bytes::ByteBuf;
+
+    fn gossip(update: &Update<u32>) -> Transmit<u32> {
+        let raw = wire::encode_update(update).expect("encodes");
+        let p = Packet {
+            kind: Kind::<u32>::Gossip,
+            gossip: vec![ByteBuf::from(raw)],
+        };
+        Transmit {
+            to: Destination::Member { id: 1, info: None },
+            channel: Channel::Probe,
+            payload: wire::encode("c", &p).expect("encodes"),
+        }
+    }
+
+    #[test]
+    fn an_update_sent_more_than_the_limit_is_caught_swim_4_1() {
+        let mut t = Traffic::new(10 * SEC, 3, 1, 4, "c".into());
+        let u = Update::Dead {
+            id: 2,
+            incarnation: 0,
+            from: 0,
+        };
+        for _ in 0..4 {
+            t.sent(0, 0, &gossip(&u));
+        }
+        assert_eq!(
+            t.worst(),
+            Some(Worst {
+                sender: 0,
+                sends: 4
+            })
+        );
+        assert!(t.over_limit.is_empty());
+        t.sent(0, 0, &gossip(&u));
+        assert_eq!(
+            t.worst(),
+            Some(Worst {
+                sender: 0,
+                sends: 5
+            })
+        );
+        assert_eq!(t.over_limit, vec![(0, "dead:2@0".to_owned())]);
+    }
+
+    #[test]
+    fn a_direct_refutation_to_the_accuser_is_outside_the_bound() {
+        let mut t = Traffic::new(10 * SEC, 3, 1, 4, "c".into());
+        let own = Update::Alive {
+            id: 0,
+            incarnation: 3,
+            name: String::new(),
+            addrs: vec![],
+            meta: Default::default(),
+        };
+        for _ in 0..10 {
+            t.sent(0, 0, &gossip(&own));
+        }
+        assert_eq!(t.worst(), None);
     }
 }

@@ -152,6 +152,9 @@ pub(crate) struct SimArgs {
     /// Decode the gossip of one sender in this many for the retransmit check [default: about 256 senders].
     #[arg(long, value_name = "K")]
     retransmit_sample: Option<u32>,
+    /// Diagnostics: print every event about node ID and every message to or from it on stderr.
+    #[arg(long, value_name = "ID")]
+    trace: Option<u32>,
     /// Print exactly one JSON object instead of the readable summary.
     #[arg(long)]
     json: bool,
@@ -172,6 +175,7 @@ impl SimArgs {
             downtime_s: self.downtime,
             converge_bound_s: self.converge_bound,
             retransmit_sample: self.retransmit_sample,
+            trace: self.trace,
             ..SimConfig::new(self.scenario.into(), self.seed)
         }
     }

@@ -1,0 +1,25 @@
+//! SWIM section 4 / Lifeguard 4.2: crashed members are detected by every
+//! survivor, within the maximum suspicion timeout plus two probe periods.
+
+mod common;
+
+use lifebuoy_sim::Scenario;
+
+#[test]
+fn crashed_nodes_are_detected_by_every_survivor_swim_4() {
+    let cfg = lifebuoy_sim::SimConfig {
+        kills: Some(3),
+        ..common::config(Scenario::Crash, 100, 1)
+    };
+    let r = common::run_passing(&cfg);
+    assert_eq!(r.missed, Some(0));
+    assert_eq!(
+        r.counters["detections"],
+        3 * 97,
+        "every survivor detects every crash"
+    );
+    assert_eq!(r.false_positives, 0);
+    let p99 = r.detect_p99_s.expect("detections happened");
+    assert!(p99 <= r.bounds["detect_s"], "p99 {p99} above bound");
+    assert!(r.detect_first_s <= r.detect_p50_s && r.detect_p50_s <= r.detect_max_s);
+}
