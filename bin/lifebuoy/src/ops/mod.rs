@@ -1,0 +1,73 @@
+//! Operator commands: `lifebuoy run` starts a node with an HTTP admin API,
+//! Prometheus metrics and a live dashboard; `members`, `events`, `join`,
+//! `leave`, `meta` and `status` talk to a running node through that API;
+//! `keygen` and `id` manage the key file. See `docs/operations.md`.
+
+mod api;
+mod client;
+mod clock;
+mod keys;
+mod logging;
+mod model;
+mod run;
+mod settings;
+
+use std::process::ExitCode;
+
+/// The operator subcommands (flattened into the `lifebuoy` command).
+#[derive(Debug, clap::Subcommand)]
+pub enum OpsCommand {
+    /// Start a node: join a cluster (or start one) and serve the admin API.
+    Run(settings::RunArgs),
+    /// List the members a running node knows, itself included.
+    Members(client::MembersArgs),
+    /// Stream membership changes from a running node (like `serf monitor`).
+    Events(client::EventsArgs),
+    /// Ask a running node to join a cluster through the given addresses.
+    Join(client::JoinArgs),
+    /// Make a running node leave the cluster gracefully and stop.
+    Leave(client::ApiArgs),
+    /// Read or change a running node's metadata.
+    Meta(client::MetaArgs),
+    /// Show a running node's health, incarnation and member counts.
+    Status(client::StatusArgs),
+    /// Create a new node identity (key file).
+    Keygen(keys::KeygenArgs),
+    /// Print the PeerId of a key file.
+    Id(keys::IdArgs),
+}
+
+/// Why an operator command failed; decides the exit code.
+#[derive(Debug)]
+pub enum OpsError {
+    /// Exit 1: the command ran and failed.
+    Runtime(anyhow::Error),
+    /// Exit 2: bad flags or configuration.
+    Usage(anyhow::Error),
+}
+
+/// Runs an operator command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+pub fn execute(cmd: OpsCommand) -> ExitCode {
+    let result = match cmd {
+        OpsCommand::Run(a) => run::run(a),
+        OpsCommand::Members(a) => client::members(a),
+        OpsCommand::Events(a) => client::events(a),
+        OpsCommand::Join(a) => client::join(a),
+        OpsCommand::Leave(a) => client::leave(a),
+        OpsCommand::Meta(a) => client::meta(a),
+        OpsCommand::Status(a) => client::status(a),
+        OpsCommand::Keygen(a) => keys::keygen(a),
+        OpsCommand::Id(a) => keys::id(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(OpsError::Runtime(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+        Err(OpsError::Usage(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
