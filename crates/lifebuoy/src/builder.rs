@@ -1,0 +1,244 @@
+//! [`NodeBuilder`]: a node in a few lines.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::identity::Keypair;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, Swarm};
+
+use crate::error::Error;
+use crate::identity::load_or_create_identity;
+use crate::node::{Node, Shared};
+use crate::subscription::new_view;
+use crate::transport::{self, TransportKind};
+use crate::{Behaviour, Config, DEFAULT_LEAVE_TIMEOUT};
+
+/// Builds and starts a [`Node`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), lifebuoy::Error> {
+/// let node = lifebuoy::Node::builder()
+///     .identity_file("/var/lib/myapp/node.key")
+///     .name("web-1")
+///     .metadata("role", "web")
+///     .bootstrap("/dns4/seed.example.com/udp/7946/quic-v1".parse().expect("multiaddr"))
+///     .start()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct NodeBuilder {
+    keypair: Option<Keypair>,
+    identity_file: Option<PathBuf>,
+    listen: Vec<Multiaddr>,
+    bootstrap: Vec<Multiaddr>,
+    config: Config,
+    transport: TransportKind,
+    idle_timeout: Duration,
+    subscriber_capacity: usize,
+    leave_timeout: Duration,
+    incarnation: u64,
+}
+
+impl Default for NodeBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NodeBuilder {
+    /// Defaults: a fresh random identity, the LAN profile, QUIC and TCP on
+    /// every interface at random ports, no bootstrap (a new cluster).
+    pub fn new() -> Self {
+        NodeBuilder {
+            keypair: None,
+            identity_file: None,
+            listen: Vec::new(),
+            bootstrap: Vec::new(),
+            config: Config::default(),
+            transport: TransportKind::Network,
+            idle_timeout: Duration::from_secs(10),
+            subscriber_capacity: 1024,
+            leave_timeout: DEFAULT_LEAVE_TIMEOUT,
+            incarnation: 0,
+        }
+    }
+
+    /// Uses this keypair as the node identity.
+    pub fn keypair(mut self, keypair: Keypair) -> Self {
+        self.keypair = Some(keypair);
+        self
+    }
+
+    /// Loads the identity from `path`, creating it (mode 0600) if absent, so
+    /// the `PeerId` is stable across restarts.
+    pub fn identity_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.identity_file = Some(path.into());
+        self
+    }
+
+    /// Listens on `addr` (repeatable). Default: `/ip4/0.0.0.0/udp/0/quic-v1`
+    /// and `/ip4/0.0.0.0/tcp/0`, or `/memory/0` on the memory transport.
+    pub fn listen_on(mut self, addr: Multiaddr) -> Self {
+        self.listen.push(addr);
+        self
+    }
+
+    /// Joins the cluster through `addr` (repeatable; `/dns4/...` works).
+    pub fn bootstrap(mut self, addr: Multiaddr) -> Self {
+        self.bootstrap.push(addr);
+        self
+    }
+
+    /// The node's name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+
+    /// One metadata entry (repeatable).
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Protocol profile: [`lifebuoy_core::Config::lan`] (default), `wan()`, `local()` or a custom one.
+    pub fn profile(mut self, protocol: lifebuoy_core::Config) -> Self {
+        self.config.protocol = protocol;
+        self
+    }
+
+    /// The whole behaviour configuration (replaces name, metadata and profile).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Most connections kept open (default 64).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n.max(1);
+        self
+    }
+
+    /// Connections unused this long are closed (default 10 s).
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.idle_timeout = d;
+        self
+    }
+
+    /// Changes a subscriber may fall behind before it gets a `Lagged`
+    /// marker and a fresh snapshot (default 1024).
+    pub fn subscriber_capacity(mut self, n: usize) -> Self {
+        self.subscriber_capacity = n.max(1);
+        self
+    }
+
+    /// Longest [`Node::leave`] waits for the Left claim to spread (default 5 s).
+    pub fn leave_timeout(mut self, d: Duration) -> Self {
+        self.leave_timeout = d;
+        self
+    }
+
+    /// The incarnation to start at (e.g. saved from a previous run).
+    pub fn incarnation(mut self, incarnation: u64) -> Self {
+        self.incarnation = incarnation;
+        self
+    }
+
+    /// Uses the in-process memory transport (tests, simulations).
+    pub fn memory_transport(mut self) -> Self {
+        self.transport = TransportKind::Memory;
+        self
+    }
+
+    /// Starts the node: listens, waits until every listener has an address
+    /// (so [`Node::listen_addrs`] is filled), joins the bootstrap nodes and
+    /// runs on a tokio task. Must be called inside a tokio runtime.
+    pub async fn start(self) -> Result<Node, Error> {
+        let keypair = match (self.keypair, &self.identity_file) {
+            (Some(kp), _) => kp,
+            (None, Some(path)) => load_or_create_identity(path)?,
+            (None, None) => Keypair::generate_ed25519(),
+        };
+        let peer_id = keypair.public().to_peer_id();
+        let transport = transport::build(&keypair, self.transport, self.idle_timeout)?;
+        let behaviour = Behaviour::with_incarnation(peer_id, self.config, self.incarnation)?;
+        let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
+            .with_idle_connection_timeout(self.idle_timeout);
+        let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_cfg);
+
+        let listen = if self.listen.is_empty() {
+            default_listen(self.transport)
+        } else {
+            self.listen
+        };
+        let mut waiting = Vec::new();
+        for addr in listen {
+            let id = swarm.listen_on(addr.clone()).map_err(|e| Error::Listen {
+                addr: addr.clone(),
+                reason: e.to_string(),
+            })?;
+            waiting.push((id, addr));
+        }
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !waiting.is_empty() {
+            let Ok(event) = tokio::time::timeout_at(deadline, swarm.select_next_some()).await
+            else {
+                break;
+            };
+            match event {
+                SwarmEvent::NewListenAddr {
+                    listener_id,
+                    address,
+                } => {
+                    waiting.retain(|(id, _)| *id != listener_id);
+                    if let Ok(mut s) = shared.lock() {
+                        s.listen_addrs.push(address);
+                    }
+                }
+                SwarmEvent::ListenerClosed {
+                    listener_id,
+                    reason,
+                    ..
+                } => {
+                    if let Some((_, addr)) = waiting.iter().find(|(id, _)| *id == listener_id) {
+                        let reason = reason
+                            .err()
+                            .map(|e| e.to_string())
+                            .unwrap_or_else(|| "closed".into());
+                        return Err(Error::Listen {
+                            addr: addr.clone(),
+                            reason,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !self.bootstrap.is_empty() {
+            swarm.behaviour_mut().join(self.bootstrap);
+        }
+        let view = new_view(self.subscriber_capacity);
+        tracing::info!(%peer_id, "lifebuoy node started");
+        Ok(Node::spawn(swarm, view, shared, self.leave_timeout))
+    }
+}
+
+fn default_listen(kind: TransportKind) -> Vec<Multiaddr> {
+    let parse = |s: &str| s.parse::<Multiaddr>().ok();
+    match kind {
+        TransportKind::Memory => parse("/memory/0").into_iter().collect(),
+        TransportKind::Network => {
+            let mut v = Vec::new();
+            #[cfg(feature = "quic")]
+            v.extend(parse("/ip4/0.0.0.0/udp/0/quic-v1"));
+            #[cfg(feature = "tcp")]
+            v.extend(parse("/ip4/0.0.0.0/tcp/0"));
+            v
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Configuration of the [`crate::Behaviour`].
+
+use std::time::Duration;
+
+use lifebuoy_core::Metadata;
+
+/// How a [`crate::Behaviour`] runs: the protocol tunables (a
+/// [`lifebuoy_core::Config`] preset) plus what this node claims about itself
+/// and the driver's own bounds.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Protocol tunables. Start from [`lifebuoy_core::Config::lan`],
+    /// [`lifebuoy_core::Config::wan`] or [`lifebuoy_core::Config::local`].
+    pub protocol: lifebuoy_core::Config,
+    /// This node's human-readable name (not required to be unique).
+    pub name: String,
+    /// Metadata published with this node's membership.
+    pub metadata: Metadata,
+    /// Most connections the behaviour keeps; above it the least recently
+    /// used one is closed. SWIM talks to one random member per period, so a
+    /// few dozen is plenty even for large clusters. Default 64.
+    pub max_connections: usize,
+    /// Messages held per peer while it is being dialed. Default 16.
+    pub max_pending_per_peer: usize,
+    /// Most of this node's own addresses gossiped to others. Default 8.
+    pub max_advertised_addrs: usize,
+    /// Seed of the core's random choices; `None` picks one at random.
+    pub rng_seed: Option<u64>,
+    /// How long a dial may stay pending before messages for that peer
+    /// trigger a new one. Default 10 s.
+    pub dial_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new(lifebuoy_core::Config::lan())
+    }
+}
+
+impl Config {
+    /// A configuration around the protocol preset `protocol`.
+    pub fn new(protocol: lifebuoy_core::Config) -> Self {
+        Config {
+            protocol,
+            name: String::new(),
+            metadata: Metadata::new(),
+            max_connections: 64,
+            max_pending_per_peer: 16,
+            max_advertised_addrs: 8,
+            rng_seed: None,
+            dial_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Sets the node name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets one metadata entry.
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the connection cap.
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+}
+
+/// A random seed without a dependency on `rand`: std's hasher keys are random per process.
+pub(crate) fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}

@@ -1,0 +1,250 @@
+//! [`Node`]: a batteries-included lifebuoy node running its own swarm on a tokio task.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm};
+use lifebuoy_core::{CommandError, Member, Metadata};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::error::Error;
+use crate::subscription::{lock, SharedView, Subscription};
+use crate::{Behaviour, DriverStats};
+
+/// Capacity of the command channel from [`Node`] handles to the task.
+const COMMAND_CAPACITY: usize = 64;
+
+pub(crate) enum Command {
+    Join(Vec<Multiaddr>),
+    SetMetadata(Metadata, oneshot::Sender<Result<(), CommandError>>),
+    Leave(oneshot::Sender<()>),
+    Stats(oneshot::Sender<NodeStats>),
+}
+
+/// A snapshot of a node's counters.
+#[derive(Debug, Clone)]
+pub struct NodeStats {
+    /// The protocol's counters.
+    pub core: lifebuoy_core::Stats,
+    /// The driver's counters.
+    pub driver: DriverStats,
+    /// Connections open now.
+    pub connections: usize,
+    /// This node's incarnation.
+    pub incarnation: u64,
+}
+
+/// State the task shares with handles besides the view.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) listen_addrs: Vec<Multiaddr>,
+}
+
+/// A running lifebuoy node. Build one with [`crate::NodeBuilder`]. Dropping
+/// it stops the node abruptly (others will see it fail); call
+/// [`Node::leave`] first to leave gracefully.
+#[derive(Debug)]
+pub struct Node {
+    peer_id: PeerId,
+    commands: mpsc::Sender<Command>,
+    view: SharedView,
+    shared: Arc<Mutex<Shared>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Node {
+    /// Starts a [`crate::NodeBuilder`].
+    pub fn builder() -> crate::NodeBuilder {
+        crate::NodeBuilder::new()
+    }
+
+    pub(crate) fn spawn(
+        swarm: Swarm<Behaviour>,
+        view: SharedView,
+        shared: Arc<Mutex<Shared>>,
+        leave_timeout: Duration,
+    ) -> Node {
+        let peer_id = *swarm.local_peer_id();
+        let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
+        let task = tokio::spawn(run(swarm, rx, view.clone(), shared.clone(), leave_timeout));
+        Node {
+            peer_id,
+            commands: tx,
+            view,
+            shared,
+            task: Some(task),
+        }
+    }
+
+    /// This node's identity.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Addresses the node listens on.
+    pub fn listen_addrs(&self) -> Vec<Multiaddr> {
+        self.shared
+            .lock()
+            .map(|s| s.listen_addrs.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every other member known, in any state (Alive, Suspect, Dead, Left)
+    /// until it is forgotten.
+    pub fn members(&self) -> Vec<Member<PeerId>> {
+        lock(&self.view).snapshot()
+    }
+
+    /// One member, if known.
+    pub fn member(&self, id: &PeerId) -> Option<Member<PeerId>> {
+        lock(&self.view).get(id)
+    }
+
+    /// The current view, then every change in order. See [`Subscription`].
+    pub fn subscribe(&self) -> Subscription {
+        Subscription::new(self.view.clone())
+    }
+
+    /// Joins (more) seeds.
+    pub async fn join(&self, seeds: impl IntoIterator<Item = Multiaddr>) -> Result<(), Error> {
+        let seeds = seeds.into_iter().collect();
+        self.commands
+            .send(Command::Join(seeds))
+            .await
+            .map_err(|_| Error::Stopped)
+    }
+
+    /// Publishes new metadata.
+    pub async fn set_metadata(&self, meta: Metadata) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::SetMetadata(meta, tx))
+            .await
+            .map_err(|_| Error::Stopped)?;
+        Ok(rx.await.map_err(|_| Error::Stopped)??)
+    }
+
+    /// Counters of the protocol and the driver.
+    pub async fn stats(&self) -> Result<NodeStats, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Stats(tx))
+            .await
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Leaves gracefully: others see this node Left, not Failed. Returns once
+    /// the Left claim has been sent to enough members, or after the leave
+    /// timeout. The node keeps running (answering nothing new) until
+    /// [`Node::shutdown`].
+    pub async fn leave(&self) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Leave(tx))
+            .await
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Stops the node and waits for its task to end. Subscriptions end.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        lock(&self.view).close();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        lock(&self.view).close();
+    }
+}
+
+struct Leaving {
+    reply: oneshot::Sender<()>,
+    deadline: Instant,
+    grace_until: Option<Instant>,
+}
+
+async fn run(
+    mut swarm: Swarm<Behaviour>,
+    mut commands: mpsc::Receiver<Command>,
+    view: SharedView,
+    shared: Arc<Mutex<Shared>>,
+    leave_timeout: Duration,
+) {
+    let grace = swarm.behaviour().core().config().gossip_interval * 2;
+    let mut leaving: Option<Leaving> = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(25));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            event = swarm.select_next_some() => on_swarm_event(event, &view, &shared),
+            cmd = commands.recv() => match cmd {
+                None => break,
+                Some(Command::Join(seeds)) => swarm.behaviour_mut().join(seeds),
+                Some(Command::SetMetadata(meta, reply)) => {
+                    let _ = reply.send(swarm.behaviour_mut().set_metadata(meta));
+                }
+                Some(Command::Stats(reply)) => {
+                    let b = swarm.behaviour();
+                    let _ = reply.send(NodeStats {
+                        core: b.core().stats().clone(),
+                        driver: *b.stats(),
+                        connections: swarm.network_info().num_peers(),
+                        incarnation: b.local_member().incarnation,
+                    });
+                }
+                Some(Command::Leave(reply)) => {
+                    swarm.behaviour_mut().leave();
+                    leaving = Some(Leaving { reply, deadline: Instant::now() + leave_timeout, grace_until: None });
+                }
+            },
+            _ = tick.tick(), if leaving.is_some() => {}
+        }
+        if let Some(l) = leaving.as_mut() {
+            let now = Instant::now();
+            if l.grace_until.is_none() && swarm.behaviour().leave_broadcast_done() {
+                // Give the connections a moment to flush the frames just queued.
+                l.grace_until = Some(now + grace);
+            }
+            if l.grace_until.is_some_and(|g| now >= g) || now >= l.deadline {
+                if let Some(l) = leaving.take() {
+                    let _ = l.reply.send(());
+                }
+            }
+        }
+    }
+    lock(&view).close();
+}
+
+fn on_swarm_event(event: SwarmEvent<crate::Event>, view: &SharedView, shared: &Arc<Mutex<Shared>>) {
+    match event {
+        SwarmEvent::Behaviour(e) => {
+            tracing::debug!(event = e.name(), member = %e.member().id, "membership change");
+            lock(view).apply(&e);
+        }
+        SwarmEvent::NewListenAddr { address, .. } => {
+            if let Ok(mut s) = shared.lock() {
+                if !s.listen_addrs.contains(&address) {
+                    s.listen_addrs.push(address);
+                }
+            }
+        }
+        SwarmEvent::ExpiredListenAddr { address, .. } => {
+            if let Ok(mut s) = shared.lock() {
+                s.listen_addrs.retain(|a| *a != address);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,89 @@
+//! The transports a [`crate::Node`] runs on.
+
+use std::time::Duration;
+
+use libp2p::core::muxing::StreamMuxerBox;
+use libp2p::core::transport::{Boxed, MemoryTransport};
+use libp2p::core::upgrade::Version;
+use libp2p::identity::Keypair;
+use libp2p::{noise, yamux, PeerId, Transport as _};
+
+use crate::error::Error;
+
+/// Which transports a [`crate::Node`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransportKind {
+    /// QUIC and TCP + Noise + Yamux (as enabled by the crate features),
+    /// behind DNS resolution for `/dns4`, `/dns6` and `/dns` addresses.
+    #[default]
+    Network,
+    /// The in-process memory transport (`/memory/N` addresses) with Noise
+    /// and Yamux: for tests and simulations inside one process.
+    Memory,
+}
+
+const UPGRADE_TIMEOUT: Duration = Duration::from_secs(20);
+
+type Output = (PeerId, StreamMuxerBox);
+
+/// Builds the transport; `idle` is the swarm's idle connection timeout,
+/// used to keep QUIC's own keep-alives from firing on connections that
+/// are about to be closed anyway.
+pub(crate) fn build(
+    kp: &Keypair,
+    kind: TransportKind,
+    idle: Duration,
+) -> Result<Boxed<Output>, Error> {
+    match kind {
+        TransportKind::Memory => Ok(MemoryTransport::default()
+            .upgrade(Version::V1)
+            .authenticate(noise::Config::new(kp).map_err(|e| Error::Transport(e.to_string()))?)
+            .multiplex(yamux::Config::default())
+            .timeout(UPGRADE_TIMEOUT)
+            .boxed()),
+        TransportKind::Network => network(kp, idle),
+    }
+}
+
+#[allow(unused_variables, unused_mut, unused_assignments)]
+fn network(kp: &Keypair, idle: Duration) -> Result<Boxed<Output>, Error> {
+    let mut transport: Option<Boxed<Output>> = None;
+    #[cfg(feature = "quic")]
+    {
+        let mut cfg = libp2p::quic::Config::new(kp);
+        // QUIC pings an idle connection every `keep_alive_interval`; the swarm
+        // closes idle connections first, so the pings never dominate traffic.
+        cfg.keep_alive_interval = idle + Duration::from_secs(1);
+        cfg.max_idle_timeout =
+            u32::try_from((idle * 2 + Duration::from_secs(5)).as_millis()).unwrap_or(u32::MAX);
+        let quic = libp2p::quic::tokio::Transport::new(cfg)
+            .map(|(p, c), _| (p, StreamMuxerBox::new(c)))
+            .boxed();
+        transport = Some(quic);
+    }
+    #[cfg(feature = "tcp")]
+    {
+        let tcp = libp2p::tcp::tokio::Transport::new(libp2p::tcp::Config::default().nodelay(true))
+            .upgrade(Version::V1Lazy)
+            .authenticate(noise::Config::new(kp).map_err(|e| Error::Transport(e.to_string()))?)
+            .multiplex(yamux::Config::default())
+            .timeout(UPGRADE_TIMEOUT)
+            .boxed();
+        transport = Some(match transport {
+            Some(t) => t.or_transport(tcp).map(|e, _| e.into_inner()).boxed(),
+            None => tcp,
+        });
+    }
+    let Some(inner) = transport else {
+        return Err(Error::Transport(
+            "no transport enabled: turn on the `quic` or `tcp` feature".into(),
+        ));
+    };
+    let dns = match libp2p::dns::tokio::Transport::system(inner) {
+        Ok(t) => t.boxed(),
+        Err(e) => {
+            return Err(Error::Transport(format!("DNS resolver: {e}")));
+        }
+    };
+    Ok(dns)
+}

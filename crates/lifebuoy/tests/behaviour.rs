@@ -1,0 +1,86 @@
+//! The behaviour on its own, inside swarms built by `libp2p-swarm-test`.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::swarm::SwarmEvent;
+use libp2p::Swarm;
+use libp2p_swarm_test::SwarmExt;
+use lifebuoy::{Behaviour, Config, Event, MemberState};
+
+fn fast() -> lifebuoy_core::Config {
+    lifebuoy_core::Config {
+        probe_interval: Duration::from_millis(200),
+        probe_timeout: Duration::from_millis(100),
+        gossip_interval: Duration::from_millis(50),
+        join_retry_interval: Duration::from_millis(200),
+        ..lifebuoy_core::Config::local()
+    }
+}
+
+fn swarm(name: &str) -> Swarm<Behaviour> {
+    Swarm::new_ephemeral_tokio(|kp| {
+        Behaviour::new(
+            kp.public().to_peer_id(),
+            Config::new(fast()).with_name(name),
+        )
+        .expect("valid config")
+    })
+}
+
+#[tokio::test]
+async fn two_swarms_join_and_exchange_probes_over_the_memory_transport() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let started = std::time::Instant::now();
+    let mut a = swarm("a");
+    let mut b = swarm("b");
+    let (a_mem, _) = a.listen().with_memory_addr_external().await;
+    b.listen().with_memory_addr_external().await;
+    b.behaviour_mut().join([a_mem]);
+    let a_id = *a.local_peer_id();
+    let b_id = *b.local_peer_id();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (mut a_saw_b, mut b_saw_a) = (false, false);
+    while !(a_saw_b && b_saw_a && b.behaviour().core().stats().probe_acks >= 3) {
+        let ev = tokio::time::timeout_at(deadline, async {
+            tokio::select! {
+                e = a.select_next_some() => Some((true, e)),
+                e = b.select_next_some() => Some((false, e)),
+                // Wake now and then to re-check the counters, which emit no event.
+                _ = tokio::time::sleep(Duration::from_millis(50)) => None,
+            }
+        })
+        .await
+        .expect("both swarms see each other and probe within 30 s");
+        match ev {
+            None => {}
+            Some((true, SwarmEvent::Behaviour(Event::MemberJoined(m)))) => {
+                assert_eq!(m.id, b_id);
+                a_saw_b = true;
+            }
+            Some((false, SwarmEvent::Behaviour(Event::MemberJoined(m)))) => {
+                assert_eq!(m.id, a_id);
+                b_saw_a = true;
+            }
+            Some((_, SwarmEvent::Behaviour(Event::MemberFailed(m)))) => {
+                panic!("nobody should fail: {m:?}")
+            }
+            _ => {}
+        }
+    }
+    eprintln!("joined and probed in {:?}", started.elapsed());
+    assert!(a.behaviour().core().stats().probe_acks >= 1, "a acks too");
+    let m = a
+        .behaviour()
+        .members()
+        .find(|m| m.id == b_id)
+        .expect("a knows b");
+    assert_eq!(m.state, MemberState::Alive);
+    assert_eq!(m.name(), "b");
+    assert!(!m.info.addrs.is_empty(), "b gossiped its listen addresses");
+    assert_eq!(a.behaviour().stats().decode_errors, 0);
+}
