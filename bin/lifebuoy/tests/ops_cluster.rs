@@ -244,3 +244,58 @@ fn keygen_writes_a_private_key_whose_id_is_printed_back() {
         "an existing key is not overwritten"
     );
 }
+
+#[test]
+fn flags_override_the_environment_which_overrides_the_config_file() {
+    let dir = TempDir::new("precedence");
+    let api = format!("127.0.0.1:{}", free_tcp_port());
+    let quic = free_udp_port();
+    let cfg = write(
+        &dir.0,
+        "node.toml",
+        &format!(
+            "name = \"from-file\"\napi = \"{api}\"\nprofile = \"local\"\nlisten = [\"/ip4/127.0.0.1/udp/{quic}/quic-v1\"]\n\
+             [meta]\nrole = \"file\"\nzone = \"file\"\n"
+        ),
+    );
+    let child = Command::new(BIN)
+        .args(["run", "--config", &cfg, "--meta", "role=flag"])
+        .arg("--data-dir")
+        .arg(dir.0.join("data"))
+        .env_remove("LIFEBUOY_API")
+        .env("LIFEBUOY_NAME", "from-env")
+        .env("LIFEBUOY_META", "role=env")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn lifebuoy run");
+    let mut cluster = Cluster::new("precedence-guard");
+    cluster.agents.push(Agent {
+        name: "p".into(),
+        api: api.clone(),
+        quic,
+        child: Some(child),
+        stdout_lines: Default::default(),
+        log: dir.0.join("none.log"),
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let me: Value = loop {
+        let out = cli(&["status", "--json", "--api", &api]);
+        if out.status.success() {
+            break serde_json::from_slice(&out.stdout).expect("status JSON");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the node never answered on {api} (from the config file)"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(me["name"], "from-env", "env beats the file: {me}");
+    assert_eq!(
+        me["meta"],
+        serde_json::json!({"role": "flag"}),
+        "the flag beats env and file: {me}"
+    );
+    assert_eq!(me["state"], "alive");
+}

@@ -22,11 +22,14 @@ pub struct ApiArgs {
 /// Member state filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StateFilter {
+    /// Alive members.
     Alive,
+    /// Suspected members.
     Suspect,
     /// Failed members (`failed` is accepted too).
     #[value(alias = "failed")]
     Dead,
+    /// Members that left gracefully.
     Left,
 }
 
