@@ -123,6 +123,11 @@ impl Behaviour {
     /// included, with or without a `/p2p/` suffix). Retried until one answers.
     pub fn join(&mut self, seeds: impl IntoIterator<Item = Multiaddr>) {
         let seeds: Vec<Addr> = seeds.into_iter().map(|m| Addr(m.to_vec())).collect();
+        // The join carries our own claim: make sure it has our addresses, or
+        // the cluster learns a member nobody can dial.
+        if self.addrs_dirty {
+            self.publish_addrs();
+        }
         self.core.join(Instant::now(), seeds);
         self.wake();
     }
