@@ -248,24 +248,96 @@ impl<I: NodeId> Core<I> {
         if m.state != MemberState::Suspect || m.incarnation != incarnation {
             return;
         }
-        if let Some(s) = self.suspicions.get_mut(&id) {
-            if s.deadline() > now {
-                return;
-            }
-            if s.acked {
-                // It answered us during the suspicion: do not declare it on our
-                // own timer. Probe it again (the probe carries the suspicion,
-                // so it reminds us of its refutation) and look again later.
-                s.acked = false;
-                s.probed = false;
-                let again = now + self.cfg.probe_interval * 2;
-                s.extend(again);
-                self.timers.set(again, Timer::Suspicion { id, incarnation });
-                return;
-            }
+        let Some(s) = self.suspicions.get(&id) else {
+            return;
+        };
+        if s.deadline() > now || s.final_check.is_some() {
+            return;
         }
+        // Final check before declaring: a direct ping carrying the suspicion
+        // and ping-reqs through k members, decided after one probe timeout.
+        // Only the first nodes whose timers run out do this (the others take
+        // their Dead claim), and it catches a member that refuted while we
+        // missed every copy of the refutation.
+        let seq = self.next_seq();
+        if let Some(s) = self.suspicions.get_mut(&id) {
+            s.final_check = Some(seq);
+            s.acked = false;
+        }
+        self.final_checks.insert(seq, id.clone());
+        let buddy = Update::Suspect {
+            id: id.clone(),
+            incarnation,
+            from: self.local.id.clone(),
+        };
+        let priority = crate::wire::encode_update(&buddy).ok().map(Into::into);
+        let to = self.dest(&id);
+        self.send_probe(
+            to,
+            crate::wire::Kind::Ping {
+                seq,
+                target: id.clone(),
+            },
+            priority,
+        );
+        let addrs = self
+            .table
+            .get(&id)
+            .map(|m| m.info.addrs.clone())
+            .unwrap_or_default();
+        let helpers: Vec<I> = self
+            .table
+            .random(self.cfg.indirect_checks, &mut self.rng, |m| {
+                m.state == MemberState::Alive && m.id != id
+            })
+            .into_iter()
+            .map(|m| m.id.clone())
+            .collect();
+        for h in helpers {
+            let to = self.dest(&h);
+            let kind = crate::wire::Kind::PingReq {
+                seq,
+                target: id.clone(),
+                addrs: addrs.clone(),
+            };
+            self.send_probe(to, kind, None);
+        }
+        self.timers.set(
+            now + self.cfg.probe_timeout,
+            Timer::FinalCheck {
+                id,
+                incarnation,
+                seq,
+            },
+        );
+    }
+
+    /// The final check of a suspect is over: declare it failed unless it answered.
+    pub(crate) fn final_check_end(&mut self, now: Instant, id: I, incarnation: u64, seq: u32) {
+        self.final_checks.remove(&seq);
+        let Some(m) = self.table.get(&id) else { return };
+        if m.state != MemberState::Suspect || m.incarnation != incarnation {
+            return;
+        }
+        let Some(s) = self.suspicions.get_mut(&id) else {
+            return;
+        };
+        if s.final_check != Some(seq) {
+            return;
+        }
+        s.final_check = None;
+        if s.acked {
+            // It answered: it is alive and has our suspicion in hand. Give its
+            // refutation time to arrive, then check again.
+            s.acked = false;
+            let again = now + self.cfg.probe_interval * 2;
+            s.extend(again);
+            self.timers.set(again, Timer::Suspicion { id, incarnation });
+            return;
+        }
+        let name = m.info.name.clone();
         self.stats.failures_declared += 1;
-        tracing::info!(member = ?id, name = %m.info.name, incarnation, "suspicion timed out, declaring failed");
+        tracing::info!(member = ?id, name = %name, incarnation, "suspicion timed out, declaring failed");
         let from = self.local.id.clone();
         self.apply_dead(now, id, incarnation, from, Origin::Local);
     }

@@ -1,7 +1,7 @@
 //! The state machine: inputs (`handle_*` and commands, each taking `now`) and
 //! outputs (`poll_transmit`, `poll_event`, `poll_timeout`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,9 +47,6 @@ const MAX_PENDING_EVENTS: usize = 1 << 20;
 pub(crate) struct Probe<I> {
     pub(crate) seq: u32,
     pub(crate) target: I,
-    /// A buddy reminder to a suspect: direct ping only; a failure changes
-    /// nothing but schedules another reminder.
-    pub(crate) buddy: bool,
     pub(crate) nacks_expected: u32,
     pub(crate) nacks: u32,
 }
@@ -69,10 +66,9 @@ pub struct Core<I: NodeId> {
     pub(crate) local: Member<I>,
     pub(crate) rng: DetRng,
     pub(crate) table: Table<I>,
-    /// Ordered, so that picking a suspect to probe is deterministic.
-    pub(crate) suspicions: BTreeMap<I, Suspicion<I>>,
-    /// The previous probe went to a suspect out of turn.
-    pub(crate) last_probe_was_buddy: bool,
+    pub(crate) suspicions: HashMap<I, Suspicion<I>>,
+    /// Final checks in flight: probe sequence number -> suspect.
+    pub(crate) final_checks: HashMap<u32, I>,
     pub(crate) queue: BroadcastQueue<I>,
     pub(crate) timers: Timers<I>,
     pub(crate) health: Health,
@@ -161,8 +157,8 @@ impl<I: NodeId> Core<I> {
             local,
             rng,
             table: Table::new(),
-            suspicions: BTreeMap::new(),
-            last_probe_was_buddy: false,
+            suspicions: HashMap::new(),
+            final_checks: HashMap::new(),
             timers,
             probe: None,
             relays: HashMap::new(),
@@ -288,6 +284,11 @@ impl<I: NodeId> Core<I> {
             Timer::Suspicion { id, incarnation } => self.suspicion_timeout(now, id, incarnation),
             Timer::Reap { id, since } => self.reap(id, since),
             Timer::JoinRetry => self.join_retry(now),
+            Timer::FinalCheck {
+                id,
+                incarnation,
+                seq,
+            } => self.final_check_end(now, id, incarnation, seq),
             Timer::JoinFollowup { step } => self.join_followup(step),
         }
     }

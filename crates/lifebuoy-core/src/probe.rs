@@ -20,18 +20,7 @@ impl<I: NodeId> Core<I> {
         if let Some(p) = self.probe.as_ref().map(|p| p.seq) {
             self.probe_end(now, p);
         }
-        // Buddy system (Lifeguard 4.3) for every holder of a suspicion: a
-        // suspect we have not probed ourselves yet goes first, on alternate
-        // ticks so the round-robin still advances during a mass suspicion.
-        // Its ack, or its reply to the suspicion we piggyback, settles our
-        // view even if we missed its refutation.
-        let buddy = if self.last_probe_was_buddy {
-            None
-        } else {
-            self.suspect_to_probe()
-        };
-        self.last_probe_was_buddy = buddy.is_some();
-        let Some(target) = buddy.or_else(|| self.table.next_probe_target(&mut self.rng)) else {
+        let Some(target) = self.table.next_probe_target(&mut self.rng) else {
             self.timers.set(now + interval, Timer::ProbeTick);
             return;
         };
@@ -62,7 +51,6 @@ impl<I: NodeId> Core<I> {
         self.probe = Some(Probe {
             seq,
             target,
-            buddy: self.last_probe_was_buddy,
             nacks_expected: 0,
             nacks: 0,
         });
@@ -77,7 +65,7 @@ impl<I: NodeId> Core<I> {
     /// No direct ack within the probe timeout: ask `k` random members to
     /// probe the target for us (SWIM 4.1 ping-req).
     pub(crate) fn probe_timeout(&mut self, _now: Instant, seq: u32) {
-        let Some(probe) = self.probe.as_ref().filter(|p| p.seq == seq && !p.buddy) else {
+        let Some(probe) = self.probe.as_ref().filter(|p| p.seq == seq) else {
             return;
         };
         let target = probe.target.clone();
@@ -114,13 +102,6 @@ impl<I: NodeId> Core<I> {
         let Some(probe) = self.probe.take_if(|p| p.seq == seq) else {
             return;
         };
-        if probe.buddy {
-            // The suspect did not answer the reminder: try again later.
-            if let Some(s) = self.suspicions.get_mut(&probe.target) {
-                s.probed = false;
-            }
-            return;
-        }
         self.stats.probe_failures += 1;
         let delta = if probe.nacks_expected > 0 {
             let missed = probe.nacks_expected.saturating_sub(probe.nacks);
@@ -146,13 +127,6 @@ impl<I: NodeId> Core<I> {
         self.apply_update(now, update, Origin::Local);
     }
 
-    /// A suspect this node has not probed itself since the suspicion began.
-    fn suspect_to_probe(&mut self) -> Option<I> {
-        let (id, s) = self.suspicions.iter_mut().find(|(_, s)| !s.probed)?;
-        s.probed = true;
-        Some(id.clone())
-    }
-
     pub(crate) fn on_ping(&mut self, _now: Instant, from: I, seq: u32, target: I) {
         if target != self.local.id {
             // Meant for someone else (a stale address): do not ack for them.
@@ -164,10 +138,13 @@ impl<I: NodeId> Core<I> {
     }
 
     pub(crate) fn on_ack(&mut self, _now: Instant, _from: I, seq: u32) {
-        if let Some(p) = self.probe.take_if(|p| p.seq == seq) {
+        if self.probe.take_if(|p| p.seq == seq).is_some() {
             self.stats.probe_acks += 1;
             self.health.apply(-1);
-            if let Some(s) = self.suspicions.get_mut(&p.target) {
+            return;
+        }
+        if let Some(id) = self.final_checks.remove(&seq) {
+            if let Some(s) = self.suspicions.get_mut(&id) {
                 s.acked = true;
             }
             return;

@@ -18,10 +18,9 @@ pub(crate) struct Suspicion<I> {
     accuser: I,
     confirmers: BTreeSet<I>,
     deadline: Instant,
-    /// We probed the suspect ourselves since the suspicion began (buddy system).
-    pub(crate) probed: bool,
-    /// The suspect answered one of our probes since the suspicion began: we
-    /// will not declare it failed on our own timer.
+    /// The final check in flight, if any (its probe sequence number).
+    pub(crate) final_check: Option<u32>,
+    /// The suspect answered the final check.
     pub(crate) acked: bool,
 }
 
@@ -48,7 +47,7 @@ impl<I: Ord + Clone> Suspicion<I> {
             accuser,
             confirmers: BTreeSet::new(),
             deadline,
-            probed: false,
+            final_check: None,
             acked: false,
         }
     }

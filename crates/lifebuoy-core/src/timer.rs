@@ -26,6 +26,8 @@ pub(crate) enum Timer<I> {
     Reconnect,
     /// A suspicion may have run out.
     Suspicion { id: I, incarnation: u64 },
+    /// The final check of a suspect whose suspicion ran out is over.
+    FinalCheck { id: I, incarnation: u64, seq: u32 },
     /// A Dead or Left member may be forgotten.
     Reap { id: I, since: Instant },
     /// No answer from any seed yet: retry the join.
