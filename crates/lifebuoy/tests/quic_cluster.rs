@@ -64,6 +64,19 @@ async fn eight_quic_nodes_detect_a_crash_see_a_leave_and_welcome_a_restart() {
         .iter()
         .any(|a| Multiaddr::try_from(a.0.clone()).is_ok_and(|a| a.to_string().contains("quic"))));
 
+    // Idle traffic: frame payload bytes (envelopes, no transport overhead).
+    let before = sum_bytes(&nodes).await;
+    let window = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = sum_bytes(&nodes).await;
+    let secs = window.elapsed().as_secs_f64();
+    eprintln!(
+        "idle payload per node: {:.0} B/s out, {:.1} open connections per node (probe interval {:?})",
+        (after.0 - before.0) as f64 / secs / N as f64,
+        after.1 as f64 / N as f64,
+        test_profile().probe_interval
+    );
+
     // Crash node 7.
     let crashed = nodes.pop().expect("node");
     let crashed_id = crashed.peer_id();
@@ -162,4 +175,15 @@ async fn a_dns4_bootstrap_address_is_resolved_and_joined() {
     .await;
     a.shutdown().await;
     b.shutdown().await;
+}
+
+async fn sum_bytes(nodes: &[Node]) -> (u64, usize) {
+    let mut bytes = 0;
+    let mut conns = 0;
+    for n in nodes {
+        let s = n.stats().await.expect("stats");
+        bytes += s.driver.bytes_out;
+        conns += s.connections;
+    }
+    (bytes, conns)
 }
