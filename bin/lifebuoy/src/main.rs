@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod ops;
 
 /// Peer-to-peer membership and failure detection (SWIM + Lifeguard).
 #[derive(Debug, Parser)]
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Simulate a cluster on virtual time to plan capacity and check the protocol.
     Sim(cmd::sim::SimArgs),
+    #[command(flatten)]
+    Ops(ops::OpsCommand),
 }
 
 /// Exit codes: 0 success, 1 runtime failure (including a failed check),
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(args) => cmd::sim::run(args),
+        Command::Ops(cmd) => return ops::execute(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
