@@ -41,6 +41,10 @@ fn eight_nodes_converge_see_a_killed_node_fail_and_a_terminated_node_leave() {
         "lifebuoy_messages_sent_total{type=\"ping\"}",
         "lifebuoy_message_bytes_received_total{type=\"ack\"}",
         "lifebuoy_connections ",
+        "lifebuoy_health_score ",
+        "lifebuoy_gossip_queue_depth ",
+        // libp2p's own swarm metrics.
+        "libp2p_swarm_connections_established_total",
         "# EOF",
     ] {
         assert!(
@@ -48,6 +52,7 @@ fn eight_nodes_converge_see_a_killed_node_fail_and_a_terminated_node_leave() {
             "/metrics lacks {needle}:\n{metrics}"
         );
     }
+    assert_eq!(metrics.matches("# EOF").count(), 1, "one exposition");
 
     // SIGKILL n7: everyone else sees it failed.
     let victim = N - 1;

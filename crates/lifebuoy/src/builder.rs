@@ -41,6 +41,7 @@ pub struct NodeBuilder {
     subscriber_capacity: usize,
     leave_timeout: Duration,
     incarnation: u64,
+    hook: Option<crate::node::EventHook>,
 }
 
 impl Default for NodeBuilder {
@@ -64,6 +65,7 @@ impl NodeBuilder {
             subscriber_capacity: 1024,
             leave_timeout: DEFAULT_LEAVE_TIMEOUT,
             incarnation: 0,
+            hook: None,
         }
     }
 
@@ -148,6 +150,18 @@ impl NodeBuilder {
         self
     }
 
+    /// Records libp2p's own swarm metrics (connections, dials, errors,
+    /// bandwidth per protocol...) into `registry`, under the `libp2p` prefix.
+    #[cfg(feature = "metrics")]
+    pub fn libp2p_metrics(mut self, registry: &mut prometheus_client::registry::Registry) -> Self {
+        use libp2p::metrics::Recorder;
+        let metrics = libp2p::metrics::Metrics::new(registry);
+        self.hook = Some(crate::node::EventHook(Box::new(move |event| {
+            metrics.record(event)
+        })));
+        self
+    }
+
     /// Uses the in-process memory transport (tests, simulations).
     pub fn memory_transport(mut self) -> Self {
         self.transport = TransportKind::Memory;
@@ -224,7 +238,13 @@ impl NodeBuilder {
         }
         let view = new_view(self.subscriber_capacity);
         tracing::info!(%peer_id, "lifebuoy node started");
-        Ok(Node::spawn(swarm, view, shared, self.leave_timeout))
+        Ok(Node::spawn(
+            swarm,
+            view,
+            shared,
+            self.leave_timeout,
+            self.hook,
+        ))
     }
 }
 

@@ -35,6 +35,14 @@ pub struct NodeStats {
     pub connections: usize,
     /// This node's incarnation.
     pub incarnation: u64,
+    /// Lifeguard's local health score (0 is healthy; it stretches probe
+    /// intervals while the node looks slow).
+    pub health_score: u32,
+    /// Updates waiting to be piggybacked (the gossip queue depth).
+    pub queued_updates: usize,
+    /// This node's own entry: state (Alive, or Left after a leave), name,
+    /// advertised addresses and metadata.
+    pub local: Member<PeerId>,
 }
 
 /// State the task shares with handles besides the view.
@@ -66,10 +74,18 @@ impl Node {
         view: SharedView,
         shared: Arc<Mutex<Shared>>,
         leave_timeout: Duration,
+        hook: Option<EventHook>,
     ) -> Node {
         let peer_id = *swarm.local_peer_id();
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
-        let task = tokio::spawn(run(swarm, rx, view.clone(), shared.clone(), leave_timeout));
+        let task = tokio::spawn(run(
+            swarm,
+            rx,
+            view.clone(),
+            shared.clone(),
+            leave_timeout,
+            hook,
+        ));
         Node {
             peer_id,
             commands: tx,
@@ -175,12 +191,24 @@ struct Leaving {
     grace_until: Option<Instant>,
 }
 
+/// Sees every swarm event before the node does (e.g. libp2p's metrics recorder).
+pub(crate) struct EventHook(pub(crate) Box<dyn FnMut(&NodeSwarmEvent) + Send>);
+
+type NodeSwarmEvent = SwarmEvent<crate::Event>;
+
+impl std::fmt::Debug for EventHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventHook")
+    }
+}
+
 async fn run(
     mut swarm: Swarm<Behaviour>,
     mut commands: mpsc::Receiver<Command>,
     view: SharedView,
     shared: Arc<Mutex<Shared>>,
     leave_timeout: Duration,
+    mut hook: Option<EventHook>,
 ) {
     let grace = swarm.behaviour().core().config().gossip_interval * 2;
     let mut leaving: Option<Leaving> = None;
@@ -188,7 +216,12 @@ async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            event = swarm.select_next_some() => on_swarm_event(event, &view, &shared),
+            event = swarm.select_next_some() => {
+                if let Some(h) = hook.as_mut() {
+                    (h.0)(&event);
+                }
+                on_swarm_event(event, &view, &shared)
+            }
             cmd = commands.recv() => match cmd {
                 None => break,
                 Some(Command::Join(seeds)) => swarm.behaviour_mut().join(seeds),
@@ -202,6 +235,9 @@ async fn run(
                         driver: *b.stats(),
                         connections: swarm.network_info().num_peers(),
                         incarnation: b.local_member().incarnation,
+                        health_score: b.core().health_score(),
+                        queued_updates: b.core().queued_updates(),
+                        local: b.local_member().clone(),
                     });
                 }
                 Some(Command::Leave(reply)) => {

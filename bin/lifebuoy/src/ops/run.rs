@@ -35,10 +35,12 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
         .await
         .map_err(|e| OpsError::Runtime(anyhow!("cannot listen for the API on {}: {e}", s.api)))?;
 
+    let mut libp2p_metrics = prometheus_client::registry::Registry::default();
     let mut builder = Node::builder()
         .identity_file(&s.identity)
         .name(s.name.clone())
-        .profile(s.protocol.clone());
+        .profile(s.protocol.clone())
+        .libp2p_metrics(&mut libp2p_metrics);
     for (k, v) in &s.meta {
         builder = builder.metadata(k.clone(), v.clone());
     }
@@ -56,7 +58,13 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
     let peer_id = node.peer_id();
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let state = AppState::new(node.clone(), s.name.clone(), s.meta.clone(), shutdown_tx);
+    let state = AppState::new(
+        node.clone(),
+        s.name.clone(),
+        s.meta.clone(),
+        shutdown_tx,
+        libp2p_metrics,
+    );
     let addrs = state.self_addrs();
     let api_addr = listener.local_addr().unwrap_or(s.api);
     tracing::info!(name = %s.name, %peer_id, api = %api_addr, "lifebuoy node started");

@@ -229,8 +229,18 @@ pub(crate) async fn render(st: &AppState) -> Result<String, ApiError> {
         "Seconds since the node started",
         as_i64(st.started.elapsed().as_secs()),
     );
-    // Gaps until the driver exposes them (see /tmp/cli-findings.md): lifebuoy_health_score,
-    // lifebuoy_gossip_queue_depth and libp2p's own swarm metrics.
+    gauge(
+        &mut reg,
+        "health_score",
+        "Lifeguard local health score (0 is healthy)",
+        i64::from(stats.health_score),
+    );
+    gauge(
+        &mut reg,
+        "gossip_queue_depth",
+        "Updates waiting to be piggybacked",
+        as_i64(stats.queued_updates as u64),
+    );
 
     let info: Family<Labels, Gauge> = Family::default();
     info.get_or_create(&vec![(
@@ -240,9 +250,18 @@ pub(crate) async fn render(st: &AppState) -> Result<String, ApiError> {
     .set(1);
     reg.register("build_info", "Version of the lifebuoy binary", info);
 
+    let failed =
+        |e: std::fmt::Error| ApiError(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     let mut out = String::new();
-    encode(&mut out, &reg)
-        .map_err(|e| ApiError(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    encode(&mut out, &reg).map_err(failed)?;
+    // One exposition: lifebuoy's metrics, then libp2p's (under `libp2p_`),
+    // with a single `# EOF` at the end.
+    let mut libp2p = String::new();
+    encode(&mut libp2p, st.libp2p_metrics()).map_err(failed)?;
+    if let Some(body) = out.strip_suffix("# EOF\n") {
+        out.truncate(body.len());
+    }
+    out.push_str(&libp2p);
     Ok(out)
 }
 

@@ -37,14 +37,22 @@ pub struct AppState {
     started: Instant,
     /// Set to true to stop the process (after `POST /v1/leave`).
     pub shutdown: watch::Sender<bool>,
+    /// libp2p's own swarm metrics, recorded by the node.
+    libp2p_metrics: prometheus_client::registry::Registry,
 }
 
 impl AppState {
+    /// libp2p's swarm metrics registry.
+    pub fn libp2p_metrics(&self) -> &prometheus_client::registry::Registry {
+        &self.libp2p_metrics
+    }
+
     pub fn new(
         node: Arc<Node>,
         name: String,
         meta: Metadata,
         shutdown: watch::Sender<bool>,
+        libp2p_metrics: prometheus_client::registry::Registry,
     ) -> Arc<Self> {
         Arc::new(AppState {
             node,
@@ -55,6 +63,7 @@ impl AppState {
             }),
             started: Instant::now(),
             shutdown,
+            libp2p_metrics,
         })
     }
 
@@ -280,8 +289,7 @@ async fn self_info(State(st): State<Arc<AppState>>) -> Result<Json<SelfView>, Ap
     let stats = st.node.stats().await?;
     Ok(Json(SelfView {
         member: st.self_view(stats.incarnation),
-        // Gap: NodeStats has no health score yet (see /tmp/cli-findings.md).
-        health_score: None,
+        health_score: Some(u64::from(stats.health_score)),
         members: state_counts(&st),
         connections: stats.connections as u64,
         version: env!("CARGO_PKG_VERSION").to_owned(),
