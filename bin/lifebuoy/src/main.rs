@@ -36,6 +36,8 @@ pub(crate) enum Failure {
 }
 
 fn main() -> ExitCode {
+    // `lifebuoy members | head` should stop quietly, not panic on a closed pipe.
+    sigpipe::reset();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(args) => cmd::sim::run(args),
