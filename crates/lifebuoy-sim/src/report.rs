@@ -116,6 +116,8 @@ pub(crate) fn build(sim: &Sim, wall_s: f64) -> Report {
         ("refuted_events", o.refuted_events),
         ("messages_dropped", sim.traffic.dropped),
         ("sim_events", sim.events_processed),
+        ("sync_messages", sim.traffic.sync_msgs),
+        ("sync_bytes", sim.traffic.sync_bytes),
     ]);
     let c = &sim.core_cfg;
     let n = sim.cfg.nodes as usize;

@@ -41,6 +41,9 @@ pub(crate) struct Traffic {
     pub(crate) decoded_packets: u64,
     pub(crate) undecodable: u64,
     pub(crate) dropped: u64,
+    /// Push-pull messages sent, and their bytes.
+    pub(crate) sync_msgs: u64,
+    pub(crate) sync_bytes: u64,
 }
 
 /// A fixed-key hash of update bytes (std's SipHash with zero keys).
@@ -85,6 +88,8 @@ impl Traffic {
             decoded_packets: 0,
             undecodable: 0,
             dropped: 0,
+            sync_msgs: 0,
+            sync_bytes: 0,
         }
     }
 
@@ -111,7 +116,10 @@ impl Traffic {
         let b = self.bucket(now);
         b.msgs += 1;
         b.bytes += t.payload.len() as u64;
-        if t.channel == Channel::Probe && from.is_multiple_of(self.sample) {
+        if t.channel == Channel::Sync {
+            self.sync_msgs += 1;
+            self.sync_bytes += t.payload.len() as u64;
+        } else if from.is_multiple_of(self.sample) {
             self.check_retransmits(from, &t.payload);
         }
     }
