@@ -353,6 +353,11 @@ impl<I: NodeId> Core<I> {
 
     /// Joins a cluster through `seeds` with a push-pull to each; retried until
     /// one answers. With no seeds the node starts a new cluster.
+    ///
+    /// Publish this node's reachable addresses (in `Core::new` or with
+    /// [`Core::set_addrs`]) before joining: the join carries our claim, and a
+    /// member first learned without addresses cannot be dialed by anyone who
+    /// misses the later update.
     pub fn join(&mut self, now: Instant, seeds: impl IntoIterator<Item = Addr>) {
         self.seeds = seeds.into_iter().collect();
         if self.seeds.is_empty() {
@@ -470,6 +475,10 @@ impl<I: NodeId> Core<I> {
     fn republish(&mut self, now: Instant, info: MemberInfo) -> Result<(), CommandError> {
         if self.local.state == MemberState::Left {
             return Err(CommandError::Left);
+        }
+        if info == *self.local.info {
+            // Nothing new to claim: keep the incarnation (and the gossip) as is.
+            return Ok(());
         }
         self.local.info = Arc::new(info);
         self.local.incarnation += 1;

@@ -116,3 +116,16 @@ fn a_node_alone_with_unreachable_seeds_keeps_retrying_with_backoff() {
     assert!(net.core(0).is_joined());
     assert_eq!(net.state_of(1, 0), Some(MemberState::Alive));
 }
+
+#[test]
+fn republishing_an_unchanged_claim_keeps_the_incarnation() {
+    let mut net = Net::converged(2, Config::lan());
+    let now = net.now;
+    let addrs = net.core(0).local().info.addrs.clone();
+    net.core_mut(0).set_addrs(now, addrs).expect("ok");
+    assert_eq!(net.core(0).local().incarnation, 0);
+    net.core_mut(0)
+        .set_addrs(now, vec![common::addr(99)])
+        .expect("ok");
+    assert_eq!(net.core(0).local().incarnation, 1);
+}
