@@ -31,10 +31,10 @@ fn a_restarted_node_comes_back_above_any_incarnation_recorded_for_it() {
     let mut net = Net::converged(6, cfg.clone());
     net.run_for(Duration::from_secs(1));
     // Raise 5's incarnation a few times, then crash it.
-    for _ in 0..3 {
+    for i in 0..3 {
         let now = net.now;
         net.core_mut(5)
-            .set_name(now, "renamed".into())
+            .set_name(now, format!("renamed-{i}"))
             .expect("name");
         net.drain(5);
     }
