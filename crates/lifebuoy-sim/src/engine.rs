@@ -76,6 +76,20 @@ struct Node {
     backlog: Vec<Delivery>,
 }
 
+/// A fresh core for node `id` in its `life`-th life, seeded from the run's seed.
+fn make_core(
+    cfg: &Config,
+    seed: u64,
+    id: u32,
+    life: u32,
+    info: &MemberInfo,
+    now: std::time::Instant,
+) -> Result<Core<u32>, SimError> {
+    let node_seed =
+        DetRng::seed_from_u64(seed ^ (u64::from(id) << 20) ^ (u64::from(life) << 52)).next_u64();
+    Ok(Core::new(cfg.clone(), id, info.clone(), 0, node_seed, now)?)
+}
+
 /// Node `i`'s address: its id in 4 big-endian bytes.
 pub(crate) fn addr(i: u32) -> Addr {
     Addr(i.to_be_bytes().to_vec())
@@ -187,22 +201,16 @@ impl Sim {
     }
 
     fn new_core(&mut self, id: u32) -> Result<Core<u32>, SimError> {
-        let node_seed = {
-            let life = self.nodes.get(id as usize).map_or(0, |n| n.lives);
-            let mut r = DetRng::seed_from_u64(
-                self.cfg.seed ^ (u64::from(id) << 20) ^ (u64::from(life) << 52),
-            );
-            r.next_u64()
-        };
-        let info = (*self.infos[id as usize]).clone();
-        Ok(Core::new(
-            self.core_cfg.clone(),
+        let life = self.nodes.get(id as usize).map_or(0, |n| n.lives);
+        let now = self.clock.instant(self.now);
+        make_core(
+            &self.core_cfg,
+            self.cfg.seed,
             id,
-            info,
-            0,
-            node_seed,
-            self.clock.instant(self.now),
-        )?)
+            life,
+            &self.infos[id as usize],
+            now,
+        )
     }
 
     fn start(&mut self, start: Start) -> Result<(), SimError> {
@@ -211,19 +219,50 @@ impl Sim {
         let everyone: Vec<(u32, Arc<MemberInfo>, u64)> = (0..n)
             .map(|i| (i, self.infos[i as usize].clone(), 0))
             .collect();
-        for id in 0..n {
-            let mut core = self.new_core(id)?;
-            if start == Start::Restored {
-                core.restore(t0, everyone.iter().cloned());
+        // Building and restoring 10k views of 10k members is the costly part
+        // of the setup: spread it over the available cores. Each core only
+        // depends on its own id and seed, so the result is the same.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .clamp(1, 4);
+        let chunk = (n as usize).div_ceil(threads).max(1);
+        let (cfg, seed, infos) = (&self.core_cfg, self.cfg.seed, &self.infos);
+        let ids: Vec<u32> = (0..n).collect();
+        let built: Vec<Result<Vec<Core<u32>>, SimError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    let everyone = &everyone;
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|&id| {
+                                let mut core =
+                                    make_core(cfg, seed, id, 0, &infos[id as usize], t0)?;
+                                if start == Start::Restored {
+                                    core.restore(t0, everyone.iter().cloned());
+                                }
+                                Ok(core)
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for part in built {
+            for core in part? {
+                self.nodes.push(Node {
+                    core: Some(core),
+                    status: Status::Up,
+                    gen: 0,
+                    armed: None,
+                    lives: 1,
+                    backlog: Vec::new(),
+                });
             }
-            self.nodes.push(Node {
-                core: Some(core),
-                status: Status::Up,
-                gen: 0,
-                armed: None,
-                lives: 1,
-                backlog: Vec::new(),
-            });
         }
         if start == Start::Join {
             self.obs.measure_convergence_from(0);
