@@ -84,8 +84,11 @@ impl<I: Clone + Eq + Hash> BroadcastQueue<I> {
     ) -> Vec<Arc<[u8]>> {
         let mut out = Vec::new();
         let mut taken: Vec<Key> = Vec::new();
+        // Updates are similar in size: after a run of misses the rest will
+        // not fit either, so stop instead of scanning a long queue.
+        let mut misses = 0;
         for (key, q) in self.order.iter() {
-            if budget < 8 {
+            if budget < 8 || misses >= 8 {
                 break;
             }
             if skip == Some(&q.about) {
@@ -93,6 +96,7 @@ impl<I: Clone + Eq + Hash> BroadcastQueue<I> {
             }
             let cost = cbor_bytes_cost(q.bytes.len());
             if cost > budget {
+                misses += 1;
                 continue;
             }
             budget -= cost;

@@ -5,8 +5,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_bytes::ByteBuf;
-
 use crate::broadcast::{cbor_bytes_cost, BroadcastQueue};
 use crate::config::{Config, ConfigError};
 use crate::event::{Destination, Event, Transmit};
@@ -376,6 +374,7 @@ impl<I: NodeId> Core<I> {
         now: Instant,
         members: impl IntoIterator<Item = (I, Arc<MemberInfo>, u64)>,
     ) {
+        let before = self.table.len();
         let members = members.into_iter();
         let room = self.cfg.max_members.saturating_sub(self.table.len());
         self.table.reserve(members.size_hint().0.min(room));
@@ -396,6 +395,9 @@ impl<I: NodeId> Core<I> {
             };
             self.table.insert(m, &mut self.rng);
             self.joined = true;
+        }
+        if self.table.len() > before {
+            self.rearm_push_pull(now);
         }
     }
 
@@ -553,11 +555,8 @@ impl<I: NodeId> Core<I> {
         kind: Kind<I>,
         priority: Option<Arc<[u8]>>,
     ) {
-        let mut packet = Packet {
-            kind,
-            gossip: Vec::new(),
-        };
-        let base = match wire::encode(&self.cfg.cluster, &packet) {
+        let no_gossip: [Arc<[u8]>; 0] = [];
+        let base = match wire::encode_parts(&self.cfg.cluster, &kind, &no_gossip) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "could not encode a message");
@@ -566,32 +565,26 @@ impl<I: NodeId> Core<I> {
         };
         // The gossip field adds its key (2 bytes) and an array header (up to 3).
         let mut budget = self.cfg.max_message_bytes.saturating_sub(base.len() + 5);
-        let skip = priority.as_ref().and(to.id().cloned());
+        let mut gossip: Vec<Arc<[u8]>> = Vec::new();
+        let mut skip = None;
         if let Some(p) = priority {
             let cost = cbor_bytes_cost(p.len());
             if cost <= budget {
                 budget -= cost;
-                packet.gossip.push(ByteBuf::from(p.to_vec()));
+                gossip.push(p);
+                // The priority update is about the destination: do not add a
+                // second, queued one about it.
+                skip = to.id().cloned();
             }
         }
         let limit = self.cfg.retransmit_limit(self.live_count());
-        let skip_ref = if packet.gossip.is_empty() {
-            None
-        } else {
-            skip.as_ref()
-        };
-        for b in self.queue.take(budget, limit, skip_ref) {
-            packet.gossip.push(ByteBuf::from(b.to_vec()));
-        }
-        let payload = if packet.gossip.is_empty() {
+        gossip.extend(self.queue.take(budget, limit, skip.as_ref()));
+        let payload = if gossip.is_empty() {
             base
         } else {
-            match wire::encode(&self.cfg.cluster, &packet) {
-                Ok(b) => b,
-                Err(_) => base,
-            }
+            wire::encode_parts(&self.cfg.cluster, &kind, &gossip).unwrap_or(base)
         };
-        self.push_transmit(to, Channel::Probe, &packet.kind, payload);
+        self.push_transmit(to, Channel::Probe, &kind, payload);
     }
 
     pub(crate) fn push_transmit(

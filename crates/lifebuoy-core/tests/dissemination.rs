@@ -152,3 +152,42 @@ fn a_healed_partition_merges_by_itself_through_reconnect_push_pull() {
         );
     }
 }
+
+#[test]
+fn a_restored_large_view_spreads_push_pulls_over_the_scaled_interval() {
+    // memberlist scales the push-pull interval with cluster size; a node that
+    // restores a 1000-member view must not push-pull on the 30 s base period
+    // (at 10,000 nodes that was 10x the intended full-state traffic).
+    let cfg = Config::lan();
+    let start = common::epoch();
+    let infos: Vec<_> = (0..1000u32)
+        .map(|i| (i, std::sync::Arc::new(common::info(i)), 0))
+        .collect();
+    let mut syncs = 0;
+    for node in 0..30u32 {
+        let mut core = lifebuoy_core::Core::new(
+            cfg.clone(),
+            node,
+            common::info(node),
+            0,
+            u64::from(node),
+            start,
+        )
+        .expect("valid");
+        core.restore(start, infos.iter().cloned());
+        let mut t = start;
+        while t < start + Duration::from_secs(30) {
+            t += Duration::from_millis(100);
+            core.handle_timeout(t);
+            while let Some(tx) = core.poll_transmit() {
+                if tx.channel == Channel::Sync {
+                    syncs += 1;
+                }
+            }
+        }
+    }
+    // 30 nodes, interval 180 s at n = 1000: about 5 push-pulls in 30 s.
+    let scaled = cfg.push_pull_scaled(1000);
+    assert_eq!(scaled, Duration::from_secs(180));
+    assert!(syncs <= 12, "{syncs} push-pulls from 30 nodes in 30 s");
+}

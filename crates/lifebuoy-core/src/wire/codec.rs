@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::message::{Envelope, Packet, Update, PROTOCOL_VERSION};
+use super::message::{Envelope, Kind, Packet, Update, PROTOCOL_VERSION};
 
 /// The two logical channels. The libp2p driver maps them to the stream
 /// protocols `/lifebuoy/swim/1.0.0` and `/lifebuoy/sync/1.0.0`.
@@ -81,20 +81,25 @@ pub fn decode<I: DeserializeOwned>(
             limit,
         });
     }
-    // Peek at the version first so a future envelope layout is reported as
-    // a version mismatch rather than as garbage.
-    #[derive(serde::Deserialize)]
-    struct VersionOnly {
-        #[serde(rename = "v")]
-        version: u8,
+    // Decode once; only when that fails, look for a version field so that a
+    // future envelope layout is reported as a version mismatch, not garbage.
+    let env: Envelope<I> = match cbor4ii::serde::from_slice(bytes) {
+        Ok(env) => env,
+        Err(e) => {
+            #[derive(serde::Deserialize)]
+            struct VersionOnly {
+                #[serde(rename = "v")]
+                version: u8,
+            }
+            return Err(match cbor4ii::serde::from_slice::<VersionOnly>(bytes) {
+                Ok(v) if v.version != PROTOCOL_VERSION => WireError::UnsupportedVersion(v.version),
+                _ => WireError::Malformed(e.to_string()),
+            });
+        }
+    };
+    if env.version != PROTOCOL_VERSION {
+        return Err(WireError::UnsupportedVersion(env.version));
     }
-    let v: VersionOnly =
-        cbor4ii::serde::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
-    if v.version != PROTOCOL_VERSION {
-        return Err(WireError::UnsupportedVersion(v.version));
-    }
-    let env: Envelope<I> =
-        cbor4ii::serde::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
     if env.cluster != cluster {
         return Err(WireError::WrongCluster {
             theirs: env.cluster,
@@ -102,6 +107,42 @@ pub fn decode<I: DeserializeOwned>(
         });
     }
     Ok(env.packet)
+}
+
+/// Encodes a packet whose gossip entries are already-encoded updates,
+/// borrowing them instead of copying (what a node sends on every probe).
+pub fn encode_parts<I: Serialize>(
+    cluster: &str,
+    kind: &Kind<I>,
+    gossip: &[impl AsRef<[u8]>],
+) -> Result<Vec<u8>, WireError> {
+    #[derive(Serialize)]
+    struct PacketRef<'a, I> {
+        #[serde(rename = "k")]
+        kind: &'a Kind<I>,
+        #[serde(rename = "g", skip_serializing_if = "Vec::is_empty")]
+        gossip: Vec<&'a serde_bytes::Bytes>,
+    }
+    #[derive(Serialize)]
+    struct EnvelopeRef<'a, I> {
+        #[serde(rename = "v")]
+        version: u8,
+        #[serde(rename = "c")]
+        cluster: &'a str,
+        #[serde(rename = "p")]
+        packet: PacketRef<'a, I>,
+    }
+    let gossip = gossip
+        .iter()
+        .map(|g| serde_bytes::Bytes::new(g.as_ref()))
+        .collect();
+    let env = EnvelopeRef {
+        version: PROTOCOL_VERSION,
+        cluster,
+        packet: PacketRef { kind, gossip },
+    };
+    cbor4ii::serde::to_vec(Vec::with_capacity(256), &env)
+        .map_err(|e| WireError::Encode(e.to_string()))
 }
 
 /// Encodes one piggybacked update.
@@ -177,6 +218,30 @@ mod tests {
         let bytes = encode("blue", &ping()).expect("encode");
         let err = decode::<u32>(&bytes, 1200, "green").unwrap_err();
         assert!(err.to_string().contains("blue") && err.to_string().contains("green"));
+    }
+
+    #[test]
+    fn borrowed_gossip_encodes_exactly_like_owned_gossip() {
+        let u = encode_update(&Update::Left {
+            id: 3u32,
+            incarnation: 2,
+        })
+        .expect("encode");
+        let owned: Packet<u32> = Packet {
+            kind: Kind::Ack { seq: 5 },
+            gossip: vec![ByteBuf::from(u.clone())],
+        };
+        let borrowed = encode_parts("c", &Kind::<u32>::Ack { seq: 5 }, &[u]).expect("encode");
+        assert_eq!(encode("c", &owned).expect("encode"), borrowed);
+        let none: [&[u8]; 0] = [];
+        let bare = Packet::<u32> {
+            kind: Kind::Gossip,
+            gossip: vec![],
+        };
+        assert_eq!(
+            encode("c", &bare).expect("e"),
+            encode_parts("c", &Kind::<u32>::Gossip, &none).expect("e")
+        );
     }
 
     #[test]

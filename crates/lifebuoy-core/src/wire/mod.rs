@@ -4,5 +4,5 @@
 mod codec;
 mod message;
 
-pub use codec::{decode, decode_update, encode, encode_update, Channel, WireError};
+pub use codec::{decode, decode_update, encode, encode_parts, encode_update, Channel, WireError};
 pub use message::{Envelope, Kind, Packet, SyncState, Update, PROTOCOL_VERSION};
