@@ -4,18 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::Net;
+use common::{quiet, Net};
 use lifebuoy_core::wire::Kind;
-use lifebuoy_core::{Config, MemberState};
-
-fn quiet() -> Config {
-    // No periodic push-pull or reconnect noise in these tests.
-    Config {
-        push_pull_interval: Duration::ZERO,
-        reconnect_interval: Duration::ZERO,
-        ..Config::lan()
-    }
-}
+use lifebuoy_core::MemberState;
 
 #[test]
 fn healthy_members_ack_direct_probes_and_nobody_is_suspected_swim_4_1() {

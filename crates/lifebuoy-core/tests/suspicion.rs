@@ -5,16 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::Net;
+use common::{quiet, Net};
 use lifebuoy_core::{Config, MemberState};
-
-fn quiet() -> Config {
-    Config {
-        push_pull_interval: Duration::ZERO,
-        reconnect_interval: Duration::ZERO,
-        ..Config::lan()
-    }
-}
 
 #[test]
 fn a_crashed_member_is_declared_failed_by_everyone_swim_4_2() {

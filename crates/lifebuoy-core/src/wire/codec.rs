@@ -50,22 +50,7 @@ pub enum WireError {
 
 /// Encodes a packet in a versioned envelope.
 pub fn encode<I: Serialize>(cluster: &str, packet: &Packet<I>) -> Result<Vec<u8>, WireError> {
-    #[derive(Serialize)]
-    struct EnvelopeRef<'a, I> {
-        #[serde(rename = "v")]
-        version: u8,
-        #[serde(rename = "c")]
-        cluster: &'a str,
-        #[serde(rename = "p")]
-        packet: &'a Packet<I>,
-    }
-    let env = EnvelopeRef {
-        version: PROTOCOL_VERSION,
-        cluster,
-        packet,
-    };
-    cbor4ii::serde::to_vec(Vec::with_capacity(256), &env)
-        .map_err(|e| WireError::Encode(e.to_string()))
+    encode_parts(cluster, &packet.kind, &packet.gossip)
 }
 
 /// Decodes an envelope received on `channel`, enforcing `limit` before

@@ -16,6 +16,16 @@ pub fn addr(i: u32) -> Addr {
     Addr(i.to_be_bytes().to_vec())
 }
 
+/// LAN timings without periodic push-pull or reconnects, so a test sees
+/// only the rule it exercises.
+pub fn quiet() -> Config {
+    Config {
+        push_pull_interval: Duration::ZERO,
+        reconnect_interval: Duration::ZERO,
+        ..Config::lan()
+    }
+}
+
 pub fn info(i: u32) -> MemberInfo {
     MemberInfo {
         name: format!("n{i}"),
