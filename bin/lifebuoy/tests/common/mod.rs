@@ -236,3 +236,26 @@ pub fn http_get(api: &str, path: &str) -> String {
 pub fn state_of<'a>(m: &'a [(String, String)], name: &str) -> Option<&'a str> {
     m.iter().find(|(n, _)| n == name).map(|(_, s)| s.as_str())
 }
+
+/// One HTTP/1.1 request; returns the status code and the body.
+pub fn http(api: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(api).expect("connect to the API");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
