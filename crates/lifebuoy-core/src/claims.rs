@@ -280,28 +280,7 @@ impl<I: NodeId> Core<I> {
             },
             priority,
         );
-        let addrs = self
-            .table
-            .get(&id)
-            .map(|m| m.info.addrs.clone())
-            .unwrap_or_default();
-        let helpers: Vec<I> = self
-            .table
-            .random(self.cfg.indirect_checks, &mut self.rng, |m| {
-                m.state == MemberState::Alive && m.id != id
-            })
-            .into_iter()
-            .map(|m| m.id.clone())
-            .collect();
-        for h in helpers {
-            let to = self.dest(&h);
-            let kind = crate::wire::Kind::PingReq {
-                seq,
-                target: id.clone(),
-                addrs: addrs.clone(),
-            };
-            self.send_probe(to, kind, None);
-        }
+        self.send_ping_reqs(seq, &id);
         self.timers.set(
             now + self.cfg.probe_timeout,
             Timer::FinalCheck {

@@ -69,15 +69,24 @@ impl<I: NodeId> Core<I> {
             return;
         };
         let target = probe.target.clone();
+        let asked = self.send_ping_reqs(seq, &target);
+        if let Some(p) = self.probe.as_mut() {
+            p.nacks_expected = asked;
+        }
+    }
+
+    /// Asks `indirect_checks` random Alive members to probe `target` for us
+    /// under `seq` (SWIM 4.1 ping-req). Returns how many were asked.
+    pub(crate) fn send_ping_reqs(&mut self, seq: u32, target: &I) -> u32 {
         let addrs: Vec<Addr> = self
             .table
-            .get(&target)
+            .get(target)
             .map(|m| m.info.addrs.clone())
             .unwrap_or_default();
         let helpers: Vec<I> = self
             .table
             .random(self.cfg.indirect_checks, &mut self.rng, |m| {
-                m.state == MemberState::Alive && m.id != target
+                m.state == MemberState::Alive && m.id != *target
             })
             .into_iter()
             .map(|m| m.id.clone())
@@ -91,9 +100,7 @@ impl<I: NodeId> Core<I> {
             };
             self.send_probe(to, kind, None);
         }
-        if let Some(p) = self.probe.as_mut() {
-            p.nacks_expected = helpers.len() as u32;
-        }
+        helpers.len() as u32
     }
 
     /// End of the probe period with no ack: adjust local health by the missed
