@@ -28,7 +28,7 @@ enum Command {
 /// Exit codes: 0 success, 1 runtime failure (including a failed check),
 /// 2 usage or configuration error.
 #[derive(Debug)]
-pub(crate) enum Failure {
+pub enum Failure {
     /// The command ran and something failed.
     Runtime(anyhow::Error),
     /// Bad arguments or configuration.
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sim(args) => cmd::sim::run(args),
-        Command::Ops(cmd) => return ops::execute(cmd),
+        Command::Ops(cmd) => ops::execute(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

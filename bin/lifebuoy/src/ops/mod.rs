@@ -12,8 +12,6 @@ mod model;
 mod run;
 mod settings;
 
-use std::process::ExitCode;
-
 /// The operator subcommands (flattened into the `lifebuoy` command).
 #[derive(Debug, clap::Subcommand)]
 pub enum OpsCommand {
@@ -37,18 +35,11 @@ pub enum OpsCommand {
     Id(keys::IdArgs),
 }
 
-/// Why an operator command failed; decides the exit code.
-#[derive(Debug)]
-pub enum OpsError {
-    /// Exit 1: the command ran and failed.
-    Runtime(anyhow::Error),
-    /// Exit 2: bad flags or configuration.
-    Usage(anyhow::Error),
-}
+/// Why an operator command failed; `main` turns it into the exit code.
+pub use crate::Failure as OpsError;
 
-/// Runs an operator command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
-pub fn execute(cmd: OpsCommand) -> ExitCode {
-    let result = match cmd {
+pub fn execute(cmd: OpsCommand) -> Result<(), OpsError> {
+    match cmd {
         OpsCommand::Run(a) => run::run(a),
         OpsCommand::Members(a) => client::members(a),
         OpsCommand::Events(a) => client::events(a),
@@ -58,16 +49,5 @@ pub fn execute(cmd: OpsCommand) -> ExitCode {
         OpsCommand::Status(a) => client::status(a),
         OpsCommand::Keygen(a) => keys::keygen(a),
         OpsCommand::Id(a) => keys::id(a),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(OpsError::Runtime(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-        Err(OpsError::Usage(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
     }
 }
