@@ -338,11 +338,7 @@ impl<I: NodeId> Core<I> {
             Kind::PingReq { seq, target, addrs } => self.on_ping_req(now, from, seq, target, addrs),
             Kind::Nack { seq } => self.on_nack(seq),
             Kind::Gossip => {}
-            Kind::Sync {
-                join,
-                reply,
-                members,
-            } => self.on_sync(now, from, join, reply, members),
+            Kind::Sync { reply, members, .. } => self.on_sync(now, from, reply, members),
         }
         Ok(())
     }

@@ -64,7 +64,6 @@ impl<I: NodeId> Core<I> {
         &mut self,
         now: Instant,
         from: I,
-        join: bool,
         reply: bool,
         members: Vec<SyncState<I>>,
     ) {
@@ -104,7 +103,6 @@ impl<I: NodeId> Core<I> {
             self.joined = true;
             self.schedule_join_followups(now, from);
         }
-        let _ = join;
     }
 
     /// A join storm (many nodes starting together) leaves early joiners with
