@@ -16,6 +16,16 @@ use crate::subscription::new_view;
 use crate::transport::{self, TransportKind};
 use crate::{Behaviour, Config, DEFAULT_LEAVE_TIMEOUT};
 
+/// How long a connection this node has not sent anything on stays open.
+///
+/// SWIM probes a different member every period, so at N = 32 a given pair
+/// talks only every 16 s or so on average. Closing connections after a few
+/// seconds made almost every probe pay a fresh QUIC handshake (several KB of
+/// certificates); keeping them for minutes makes a probe cost one small
+/// packet each way. [`crate::Config::max_connections`] still caps how many
+/// are open, least recently used first out.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Builds and starts a [`Node`].
 ///
 /// ```no_run
@@ -61,7 +71,7 @@ impl NodeBuilder {
             bootstrap: Vec::new(),
             config: Config::default(),
             transport: TransportKind::Network,
-            idle_timeout: Duration::from_secs(10),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             subscriber_capacity: 1024,
             leave_timeout: DEFAULT_LEAVE_TIMEOUT,
             incarnation: 0,
@@ -125,7 +135,8 @@ impl NodeBuilder {
         self
     }
 
-    /// Connections unused this long are closed (default 10 s).
+    /// Connections this node has not sent on for this long are closed
+    /// (default [`DEFAULT_IDLE_TIMEOUT`], 5 minutes).
     pub fn idle_timeout(mut self, d: Duration) -> Self {
         self.idle_timeout = d;
         self

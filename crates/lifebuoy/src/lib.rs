@@ -92,7 +92,7 @@ mod subscription;
 mod transport;
 
 pub use behaviour::{Behaviour, Event, DEFAULT_LEAVE_TIMEOUT};
-pub use builder::NodeBuilder;
+pub use builder::{NodeBuilder, DEFAULT_IDLE_TIMEOUT};
 pub use config::Config;
 pub use error::Error;
 pub use identity::{load_or_create_identity, IdentityError};

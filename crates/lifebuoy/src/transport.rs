@@ -50,7 +50,10 @@ fn network(kp: &Keypair, idle: Duration) -> Result<Boxed<Output>, Error> {
     let mut transport: Option<Boxed<Output>> = None;
     #[cfg(feature = "quic")]
     {
-        let mut cfg = libp2p::quic::Config::new(kp);
+        // Path MTU discovery sends padded probes of up to 1452 bytes on every
+        // new connection (and again every 10 minutes); lifebuoy's probe
+        // messages fit in QUIC's minimum 1200-byte datagram, so it only costs.
+        let mut cfg = libp2p::quic::Config::new(kp).disable_path_mtu_discovery();
         // QUIC pings an idle connection every `keep_alive_interval`; the swarm
         // closes idle connections first, so the pings never dominate traffic.
         cfg.keep_alive_interval = idle + Duration::from_secs(1);
