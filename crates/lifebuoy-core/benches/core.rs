@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use lifebuoy_core::wire::{self, Kind, Packet, SyncState, Update};
-use lifebuoy_core::{Addr, Channel, Config, Core, MemberInfo, MemberState};
+use lifebuoy_core::wire::{self, Kind, Packet, Update};
+use lifebuoy_core::{Addr, Channel, Config, Core, MemberInfo};
 
 fn info(i: u32) -> MemberInfo {
     MemberInfo {
@@ -54,14 +54,14 @@ fn sync_packet(n: u32) -> Packet<u32> {
     let members = (0..n)
         .map(|i| {
             let inf = info(i);
-            SyncState {
+            let u = Update::Alive {
                 id: i,
                 incarnation: 1,
-                state: MemberState::Alive,
                 name: inf.name,
                 addrs: inf.addrs,
                 meta: inf.meta,
-            }
+            };
+            serde_bytes::ByteBuf::from(wire::encode_update(&u).expect("encode"))
         })
         .collect();
     Packet {

@@ -49,7 +49,7 @@ impl<I: Clone + Eq + Hash> BroadcastQueue<I> {
 
     /// Queues `bytes` about `about`, replacing any older update about the same
     /// member. Returns `true` if an entry had to be dropped to make room.
-    pub(crate) fn push(&mut self, about: I, bytes: Vec<u8>) -> bool {
+    pub(crate) fn push(&mut self, about: I, bytes: impl Into<Arc<[u8]>>) -> bool {
         if let Some(old) = self.by_member.remove(&about) {
             self.order.remove(&old);
         }

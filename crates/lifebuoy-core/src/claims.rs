@@ -5,17 +5,25 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::auth::Claim;
 use crate::core::{Core, Origin};
 use crate::event::Event;
 use crate::member::{Member, MemberInfo, MemberState, NodeId};
 use crate::precedence::supersedes;
-use crate::suspicion::Suspicion;
 use crate::timer::Timer;
 use crate::wire::Update;
 
+/// How far above our own incarnation an accusation about us may be before
+/// it is taken for a forgery (a restarted node legitimately learns an
+/// incarnation a little above the one it starts with).
+const MAX_INCARNATION_JUMP: u64 = 1 << 32;
+
 impl<I: NodeId> Core<I> {
-    pub(crate) fn apply_update(&mut self, now: Instant, update: Update<I>, origin: Origin) {
-        match update {
+    /// Applies a claim (ours, gossiped, or from a push-pull). Claims by
+    /// others are verified ([`Core::authentic`]) once they would change
+    /// something and before they do.
+    pub(crate) fn apply_claim(&mut self, now: Instant, claim: Claim<I>, origin: Origin) {
+        match &claim.update {
             Update::Alive {
                 id,
                 incarnation,
@@ -23,20 +31,21 @@ impl<I: NodeId> Core<I> {
                 addrs,
                 meta,
             } => {
-                let info = MemberInfo { name, addrs, meta };
-                self.apply_alive(now, id, incarnation, info, origin);
+                let info = MemberInfo {
+                    name: name.clone(),
+                    addrs: addrs.clone(),
+                    meta: meta.clone(),
+                };
+                let (id, inc) = (id.clone(), *incarnation);
+                self.apply_alive(now, id, inc, info, claim, origin);
             }
-            Update::Suspect {
-                id,
-                incarnation,
-                from,
-            } => self.apply_suspect(now, id, incarnation, from, origin),
-            Update::Dead {
-                id,
-                incarnation,
-                from,
-            } => self.apply_dead(now, id, incarnation, from, origin),
-            Update::Left { id, incarnation } => self.apply_left(now, id, incarnation, origin),
+            Update::Suspect { .. } | Update::Dead { .. } => {
+                self.apply_accusation(now, claim, origin)
+            }
+            Update::Left { id, incarnation } => {
+                let (id, inc) = (id.clone(), *incarnation);
+                self.apply_left(now, id, inc, claim, origin);
+            }
         }
     }
 
@@ -47,7 +56,7 @@ impl<I: NodeId> Core<I> {
         if self.local.state == MemberState::Left || incarnation < self.local.incarnation {
             return;
         }
-        self.local.incarnation = incarnation + 1;
+        self.local.incarnation = incarnation.saturating_add(1);
         self.stats.self_refutes += 1;
         self.health.apply(1);
         tracing::debug!(
@@ -63,8 +72,14 @@ impl<I: NodeId> Core<I> {
     /// it may have missed an earlier refutation (the reverse of Lifeguard's
     /// buddy system). Reminders of a refutation the accuser missed are sent
     /// at most once per probe interval per accuser.
-    fn refute_to(&mut self, now: Instant, incarnation: u64, accuser: I) {
+    pub(crate) fn refute_to(&mut self, now: Instant, incarnation: u64, accuser: I) {
         let stale = incarnation < self.local.incarnation;
+        if incarnation > self.local.incarnation.saturating_add(MAX_INCARNATION_JUMP) {
+            // Nobody saw us sign anything near that: a forged incarnation,
+            // meant to exhaust ours.
+            self.stats.implausible_claims += 1;
+            return;
+        }
         if !stale {
             self.refute(incarnation);
         }
@@ -84,9 +99,7 @@ impl<I: NodeId> Core<I> {
             }
             self.reminded.insert(accuser.clone(), now);
         }
-        let alive = crate::wire::encode_update(&self.alive_update())
-            .ok()
-            .map(Into::into);
+        let alive = Some(self.own_claim().raw);
         let to = self.dest(&accuser);
         self.send_probe(to, crate::wire::Kind::Gossip, alive);
     }
@@ -97,13 +110,15 @@ impl<I: NodeId> Core<I> {
         id: I,
         incarnation: u64,
         info: MemberInfo,
+        mut claim: Claim<I>,
         origin: Origin,
     ) {
         if id == self.local.id {
             // Someone holds a claim about us newer than ours (we restarted),
             // or the same incarnation with different content: out-bid it.
-            if incarnation > self.local.incarnation
-                || (incarnation == self.local.incarnation && info != *self.local.info)
+            if (incarnation > self.local.incarnation
+                || (incarnation == self.local.incarnation && info != *self.local.info))
+                && self.authentic(&mut claim)
             {
                 self.refute(incarnation);
             }
@@ -114,6 +129,9 @@ impl<I: NodeId> Core<I> {
                 self.stats.table_full_drops += 1;
                 return;
             }
+            if !self.authentic(&mut claim) {
+                return;
+            }
             let m = Member {
                 id: id.clone(),
                 info: Arc::new(info),
@@ -122,8 +140,9 @@ impl<I: NodeId> Core<I> {
                 since: now,
             };
             self.table.insert(m.clone(), &mut self.rng);
+            self.proofs.insert(id.clone(), claim.raw.clone());
             if origin == Origin::Gossip {
-                self.queue_update(id, &alive_of(&m));
+                self.queue_update(id, claim.raw);
             }
             self.emit(Event::MemberJoined(m));
             return;
@@ -138,6 +157,9 @@ impl<I: NodeId> Core<I> {
         } else {
             cur.info.clone()
         };
+        if !self.authentic(&mut claim) {
+            return;
+        }
         let m = self
             .table
             .update(&id, |m| {
@@ -150,9 +172,13 @@ impl<I: NodeId> Core<I> {
             })
             .cloned();
         let Some(m) = m else { return };
-        self.suspicions.remove(&id);
+        self.proofs.insert(id.clone(), claim.raw.clone());
+        let suspicion = self.suspicions.remove(&id);
+        if prev == MemberState::Suspect {
+            self.accusations_refuted(now, &id, suspicion);
+        }
         if origin == Origin::Gossip {
-            self.queue_update(id, &alive_of(&m));
+            self.queue_update(id, claim.raw);
         }
         match prev {
             MemberState::Suspect => {
@@ -163,83 +189,6 @@ impl<I: NodeId> Core<I> {
             MemberState::Alive if changed => self.emit(Event::MemberUpdated(m)),
             MemberState::Alive => {}
         }
-    }
-
-    fn apply_suspect(&mut self, now: Instant, id: I, incarnation: u64, from: I, origin: Origin) {
-        if id == self.local.id {
-            self.refute_to(now, incarnation, from);
-            return;
-        }
-        let Some(cur) = self.table.get(&id) else {
-            return;
-        };
-        let update = Update::Suspect {
-            id: id.clone(),
-            incarnation,
-            from: from.clone(),
-        };
-        if cur.state == MemberState::Suspect && cur.incarnation == incarnation {
-            // An independent confirmation shortens the timeout (Lifeguard 4.2);
-            // pass it on so others can count it too.
-            if let Some(s) = self.suspicions.get_mut(&id) {
-                if let Some(deadline) = s.confirm(&from) {
-                    self.timers.set(
-                        deadline,
-                        Timer::Suspicion {
-                            id: id.clone(),
-                            incarnation,
-                        },
-                    );
-                    if origin != Origin::Sync {
-                        self.queue_update(id, &update);
-                    }
-                }
-            }
-            return;
-        }
-        if !supersedes(
-            incarnation,
-            MemberState::Suspect,
-            cur.incarnation,
-            cur.state,
-        ) {
-            return;
-        }
-        let n = self.live_count();
-        let min = self.cfg.suspicion_min(n);
-        let max = self.cfg.suspicion_max(n);
-        // Expected independent confirmations, as memberlist: mult - 2, or none
-        // in a cluster too small to provide them.
-        let k = self.cfg.suspicion_mult.saturating_sub(2);
-        let k = if (n as u64).saturating_sub(2) < u64::from(k) {
-            0
-        } else {
-            k
-        };
-        let suspicion = Suspicion::new(now, from.clone(), k, min, max);
-        let deadline = suspicion.deadline();
-        self.suspicions.insert(id.clone(), suspicion);
-        let m = self
-            .table
-            .update(&id, |m| {
-                m.incarnation = incarnation;
-                m.state = MemberState::Suspect;
-                m.since = now;
-            })
-            .cloned();
-        let Some(m) = m else { return };
-        self.timers.set(
-            deadline,
-            Timer::Suspicion {
-                id: id.clone(),
-                incarnation,
-            },
-        );
-        if origin == Origin::Local {
-            self.stats.suspicions_raised += 1;
-        }
-        self.queue_update(id, &update);
-        self.emit(Event::MemberSuspected(m));
     }
 
     /// The suspicion of `id` at `incarnation` may have run out.
@@ -254,6 +203,11 @@ impl<I: NodeId> Core<I> {
         if s.deadline() > now || s.final_check.is_some() {
             return;
         }
+        self.final_check(now, id, incarnation);
+    }
+
+    /// Probes a suspect one last time before declaring it failed.
+    pub(crate) fn final_check(&mut self, now: Instant, id: I, incarnation: u64) {
         // Final check before declaring: a direct ping carrying the suspicion
         // and ping-reqs through k members, decided after one probe timeout.
         // Only the first nodes whose timers run out do this (the others take
@@ -270,7 +224,7 @@ impl<I: NodeId> Core<I> {
             incarnation,
             from: self.local.id.clone(),
         };
-        let priority = crate::wire::encode_update(&buddy).ok().map(Into::into);
+        let priority = Some(self.sign_claim(buddy).raw);
         let to = self.dest(&id);
         self.send_probe(
             to,
@@ -317,15 +271,17 @@ impl<I: NodeId> Core<I> {
         let name = m.info.name.clone();
         self.stats.failures_declared += 1;
         tracing::info!(member = ?id, name = %name, incarnation, "suspicion timed out, declaring failed");
-        let from = self.local.id.clone();
-        self.apply_dead(now, id, incarnation, from, Origin::Local);
+        let dead = Update::Dead {
+            id: id.clone(),
+            incarnation,
+            from: self.local.id.clone(),
+        };
+        let claim = self.sign_claim(dead);
+        self.declare_dead(now, id, incarnation, claim);
     }
 
-    fn apply_dead(&mut self, now: Instant, id: I, incarnation: u64, from: I, origin: Origin) {
-        if id == self.local.id {
-            self.refute_to(now, incarnation, from);
-            return;
-        }
+    /// Our own final check failed: the member is dead (SWIM 4.2).
+    fn declare_dead(&mut self, now: Instant, id: I, incarnation: u64, claim: Claim<I>) {
         let Some(cur) = self.table.get(&id) else {
             return;
         };
@@ -333,42 +289,40 @@ impl<I: NodeId> Core<I> {
             return;
         }
         self.set_departed(now, id.clone(), incarnation, MemberState::Dead);
-        if origin != Origin::Sync {
-            self.queue_update(
-                id.clone(),
-                &Update::Dead {
-                    id: id.clone(),
-                    incarnation,
-                    from,
-                },
-            );
-        }
+        self.proofs.insert(id.clone(), claim.raw.clone());
+        self.queue_update(id.clone(), claim.raw);
         if let Some(m) = self.table.get(&id).cloned() {
             self.emit(Event::MemberFailed(m));
         }
     }
 
-    fn apply_left(&mut self, now: Instant, id: I, incarnation: u64, origin: Origin) {
+    fn apply_left(
+        &mut self,
+        now: Instant,
+        id: I,
+        incarnation: u64,
+        mut claim: Claim<I>,
+        origin: Origin,
+    ) {
         if id == self.local.id {
-            // Only we can say we left; someone replayed or forged it.
-            self.refute(incarnation);
+            // Only we can say we left; our own claim from a previous life was replayed.
+            if self.authentic(&mut claim) {
+                self.refute(incarnation);
+            }
             return;
         }
         let Some(cur) = self.table.get(&id) else {
             return;
         };
-        if !supersedes(incarnation, MemberState::Left, cur.incarnation, cur.state) {
+        if !supersedes(incarnation, MemberState::Left, cur.incarnation, cur.state)
+            || !self.authentic(&mut claim)
+        {
             return;
         }
         self.set_departed(now, id.clone(), incarnation, MemberState::Left);
+        self.proofs.insert(id.clone(), claim.raw.clone());
         if origin != Origin::Sync {
-            self.queue_update(
-                id.clone(),
-                &Update::Left {
-                    id: id.clone(),
-                    incarnation,
-                },
-            );
+            self.queue_update(id.clone(), claim.raw);
         }
         if let Some(m) = self.table.get(&id).cloned() {
             self.emit(Event::MemberLeft(m));
@@ -377,6 +331,7 @@ impl<I: NodeId> Core<I> {
 
     fn set_departed(&mut self, now: Instant, id: I, incarnation: u64, state: MemberState) {
         self.suspicions.remove(&id);
+        self.accusers.clear(&id);
         self.table.update(&id, |m| {
             m.incarnation = incarnation;
             m.state = state;
@@ -400,17 +355,8 @@ impl<I: NodeId> Core<I> {
             return;
         }
         if let Some(m) = self.table.remove(&id) {
+            self.proofs.remove(&id);
             self.emit(Event::MemberForgotten(m));
         }
-    }
-}
-
-fn alive_of<I: Clone>(m: &Member<I>) -> Update<I> {
-    Update::Alive {
-        id: m.id.clone(),
-        incarnation: m.incarnation,
-        name: m.info.name.clone(),
-        addrs: m.info.addrs.clone(),
-        meta: m.info.meta.clone(),
     }
 }

@@ -5,6 +5,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::accusers::Accusers;
+use crate::auth::{Claim, ClaimAuth, NoAuth};
 use crate::broadcast::{cbor_bytes_cost, BroadcastQueue};
 use crate::config::{Config, ConfigError};
 use crate::event::{Destination, Event, Transmit};
@@ -84,6 +86,14 @@ pub struct Core<I: NodeId> {
     pub(crate) transmits: VecDeque<Transmit<I>>,
     pub(crate) events: VecDeque<Event<I>>,
     pub(crate) stats: Stats,
+    /// Signs our claims and checks others'.
+    pub(crate) auth: Box<dyn ClaimAuth<I>>,
+    /// Per member, the signed claim that set the state we hold (sent in push-pulls).
+    pub(crate) proofs: HashMap<I, Arc<[u8]>>,
+    /// Our own signed claim, keyed by the incarnation and state it is for.
+    pub(crate) own_claim: Option<((u64, MemberState), Claim<I>)>,
+    /// Accusation rate limits, down-weighting and Dead-claim votes.
+    pub(crate) accusers: Accusers<I>,
 }
 
 impl<I: NodeId> Core<I> {
@@ -170,7 +180,21 @@ impl<I: NodeId> Core<I> {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
+            auth: Box::new(NoAuth),
+            proofs: HashMap::new(),
+            own_claim: None,
+            accusers: Accusers::new(),
         })
+    }
+
+    /// Signs this node's claims with `auth` and accepts only claims signed
+    /// by the member entitled to make them (see `docs/security.md`). Set it
+    /// before the node sends or receives anything; without it the core
+    /// signs nothing and trusts every claim ([`NoAuth`]).
+    pub fn with_auth(mut self, auth: Box<dyn ClaimAuth<I>>) -> Self {
+        self.auth = auth;
+        self.own_claim = None;
+        self
     }
 
     // ----- accessors -------------------------------------------------------
@@ -327,8 +351,8 @@ impl<I: NodeId> Core<I> {
         count_kind(&mut self.stats.msgs_in, &packet.kind, 1);
         count_kind(&mut self.stats.bytes_in, &packet.kind, bytes.len() as u64);
         for raw in &packet.gossip {
-            match wire::decode_update::<I>(raw) {
-                Ok(u) => self.apply_update(now, u, Origin::Gossip),
+            match Claim::decode(raw) {
+                Ok(c) => self.apply_claim(now, c, Origin::Gossip),
                 Err(_) => self.stats.bad_updates += 1,
             }
         }
@@ -370,11 +394,22 @@ impl<I: NodeId> Core<I> {
         now: Instant,
         members: impl IntoIterator<Item = (I, Arc<MemberInfo>, u64)>,
     ) {
+        self.restore_claims(now, members.into_iter().map(|(i, m, n)| (i, m, n, None)));
+    }
+
+    /// [`Core::restore`] with each member's signed Alive claim (from its
+    /// [`Core::signed_self_claim`] or a saved view), which this node then
+    /// hands on in push-pulls. Trusted input: not verified.
+    pub fn restore_claims(
+        &mut self,
+        now: Instant,
+        members: impl IntoIterator<Item = (I, Arc<MemberInfo>, u64, Option<Arc<[u8]>>)>,
+    ) {
         let before = self.table.len();
         let members = members.into_iter();
         let room = self.cfg.max_members.saturating_sub(self.table.len());
         self.table.reserve(members.size_hint().0.min(room));
-        for (id, info, incarnation) in members {
+        for (id, info, incarnation, proof) in members {
             if id == self.local.id || self.table.contains(&id) {
                 continue;
             }
@@ -389,6 +424,9 @@ impl<I: NodeId> Core<I> {
                 state: MemberState::Alive,
                 since: now,
             };
+            if let Some(p) = proof {
+                self.proofs.insert(m.id.clone(), p);
+            }
             self.table.insert(m, &mut self.rng);
             self.joined = true;
         }
@@ -408,11 +446,8 @@ impl<I: NodeId> Core<I> {
         self.local.state = MemberState::Left;
         self.local.since = now;
         self.probe = None;
-        let update = Update::Left {
-            id: self.local.id.clone(),
-            incarnation: self.local.incarnation,
-        };
-        self.queue_update(self.local.id.clone(), &update);
+        let left = self.own_claim().raw;
+        self.queue_update(self.local.id.clone(), left);
         tracing::info!(incarnation = self.local.incarnation, "leaving the cluster");
         // Send it out now rather than at the next gossip tick.
         self.gossip_tick_inner(now);
@@ -504,18 +539,14 @@ impl<I: NodeId> Core<I> {
 
     /// Queues our own current Alive claim for dissemination.
     pub(crate) fn announce_self(&mut self) {
-        let u = self.alive_update();
-        self.queue_update(self.local.id.clone(), &u);
+        let c = self.own_claim().raw;
+        self.queue_update(self.local.id.clone(), c);
     }
 
-    pub(crate) fn queue_update(&mut self, about: I, update: &Update<I>) {
-        match wire::encode_update(update) {
-            Ok(bytes) => {
-                if self.queue.push(about, bytes) {
-                    self.stats.queue_drops += 1;
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "could not encode an update"),
+    /// Queues an encoded signed claim about `about` for piggybacking.
+    pub(crate) fn queue_update(&mut self, about: I, claim: Arc<[u8]>) {
+        if self.queue.push(about, claim) {
+            self.stats.queue_drops += 1;
         }
     }
 

@@ -41,6 +41,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accuse;
+mod accusers;
+pub mod auth;
 mod broadcast;
 mod claims;
 mod config;
@@ -58,6 +61,7 @@ mod table;
 mod timer;
 pub mod wire;
 
+pub use crate::auth::{ClaimAuth, NoAuth};
 pub use crate::config::{Config, ConfigError};
 pub use crate::core::{CommandError, Core};
 pub use crate::event::{Destination, Event, Transmit};

@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::core::{Core, Origin, Probe, Relay};
 use crate::member::{Addr, MemberState, NodeId};
 use crate::timer::Timer;
-use crate::wire::{self, Kind, Update};
+use crate::wire::{Kind, Update};
 
 impl<I: NodeId> Core<I> {
     pub(crate) fn probe_tick(&mut self, now: Instant) {
@@ -35,7 +35,7 @@ impl<I: NodeId> Core<I> {
                     incarnation: m.incarnation,
                     from: self.local.id.clone(),
                 };
-                wire::encode_update(&u).ok().map(Into::into)
+                Some(self.sign_claim(u).raw)
             }
             _ => None,
         };
@@ -131,7 +131,8 @@ impl<I: NodeId> Core<I> {
             incarnation,
             from: self.local.id.clone(),
         };
-        self.apply_update(now, update, Origin::Local);
+        let claim = self.sign_claim(update);
+        self.apply_claim(now, claim, Origin::Local);
     }
 
     pub(crate) fn on_ping(&mut self, _now: Instant, from: I, seq: u32, target: I) {

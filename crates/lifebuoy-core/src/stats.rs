@@ -66,4 +66,21 @@ pub struct Stats {
     pub queue_drops: u64,
     /// Events dropped because the driver did not drain them.
     pub event_drops: u64,
+    /// Claims this node signed (its own Alive, Left, Suspect and Dead claims).
+    pub claims_signed: u64,
+    /// Signatures this node checked (only claims that would change its view).
+    pub claims_verified: u64,
+    /// Claims dropped for a missing or bad signature.
+    pub bad_signatures: u64,
+    /// Accusations naming an incarnation the member never announced, or
+    /// claims about ourselves far above our incarnation: dropped.
+    pub implausible_claims: u64,
+    /// Accusations dropped because their accuser exceeded its rate.
+    pub accusations_rate_limited: u64,
+    /// Accusations ignored because their accuser is down-weighted.
+    pub accusations_ignored: u64,
+    /// Times an accuser was down-weighted for repeatedly refuted accusations.
+    pub accusers_down_weighted: u64,
+    /// Accusers down-weighted now (as of the last refutation seen).
+    pub down_weighted_accusers: u64,
 }

@@ -66,6 +66,18 @@ impl<I: Ord + Clone> Suspicion<I> {
         Some(self.deadline)
     }
 
+    /// Whether a confirmation from `from` would count as a new one.
+    pub(crate) fn is_new_confirmer(&self, from: &I) -> bool {
+        *from != self.accuser
+            && (self.confirmers.len() as u32) < self.k
+            && !self.confirmers.contains(from)
+    }
+
+    /// Who started the suspicion.
+    pub(crate) fn accuser(&self) -> &I {
+        &self.accuser
+    }
+
     pub(crate) fn deadline(&self) -> Instant {
         self.deadline
     }

@@ -6,33 +6,37 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_bytes::ByteBuf;
+
+use crate::auth::Claim;
 use crate::core::{Core, Origin};
 use crate::event::Destination;
-use crate::member::{MemberInfo, MemberState, NodeId};
+use crate::member::{Member, MemberInfo, MemberState, NodeId};
 use crate::timer::Timer;
-use crate::wire::{self, Channel, Kind, Packet, SyncState, Update};
+use crate::wire::{self, Channel, Kind, Packet, Update};
 
 impl<I: NodeId> Core<I> {
-    fn sync_state(&self) -> Vec<SyncState<I>> {
+    /// Our whole view as signed claims: our own Alive claim, then for each
+    /// member the claim that set the state we hold.
+    fn sync_state(&mut self) -> Vec<ByteBuf> {
         let mut out = Vec::with_capacity(self.table.len() + 1);
-        let me = &self.local;
-        out.push(SyncState {
-            id: me.id.clone(),
-            incarnation: me.incarnation,
-            state: me.state,
-            name: me.info.name.clone(),
-            addrs: me.info.addrs.clone(),
-            meta: me.info.meta.clone(),
-        });
+        out.push(ByteBuf::from(self.own_claim().raw.to_vec()));
+        let signing = self.auth.is_signing();
+        let mut unsigned = Vec::new();
         for m in self.table.iter() {
-            out.push(SyncState {
-                id: m.id.clone(),
-                incarnation: m.incarnation,
-                state: m.state,
-                name: m.info.name.clone(),
-                addrs: m.info.addrs.clone(),
-                meta: m.info.meta.clone(),
-            });
+            match self.proofs.get(&m.id) {
+                Some(p) => out.push(ByteBuf::from(p.to_vec())),
+                // Without signatures any claim will do (a restored member).
+                None if !signing => unsigned.push(claim_of(m, &self.local.id)),
+                // A restored member without its signed claim: others learn it
+                // from the member itself.
+                None => {}
+            }
+        }
+        for u in unsigned {
+            if let Ok(b) = wire::encode_update(&u) {
+                out.push(ByteBuf::from(b));
+            }
         }
         out
     }
@@ -60,40 +64,17 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    pub(crate) fn on_sync(
-        &mut self,
-        now: Instant,
-        from: I,
-        reply: bool,
-        members: Vec<SyncState<I>>,
-    ) {
+    pub(crate) fn on_sync(&mut self, now: Instant, from: I, reply: bool, members: Vec<ByteBuf>) {
         // Merge first, so that refutations of claims about us go into the reply.
-        for s in members {
-            let update = match s.state {
-                MemberState::Alive => Update::Alive {
-                    id: s.id,
-                    incarnation: s.incarnation,
-                    name: s.name,
-                    addrs: s.addrs,
-                    meta: s.meta,
-                },
-                // As memberlist does, a remote Dead becomes a local suspicion:
-                // we do not declare anyone dead on another node's word alone,
-                // and the member gets the chance to refute.
-                MemberState::Suspect | MemberState::Dead => Update::Suspect {
-                    id: s.id,
-                    incarnation: s.incarnation,
-                    from: from.clone(),
-                },
-                MemberState::Left => Update::Left {
-                    id: s.id,
-                    incarnation: s.incarnation,
-                },
-            };
-            // A sync learns members silently, but a member we have never heard of
-            // must first be heard of as alive: suspicions of unknown members are
-            // ignored by apply_update, as memberlist does.
-            self.apply_update(now, update, Origin::Sync);
+        // A Dead entry is an accusation by its signer, as memberlist turns a
+        // remote Dead into a local suspicion: nobody is declared dead on
+        // another node's word alone. Suspicions of members we have never
+        // heard of as alive are ignored.
+        for raw in members {
+            match Claim::decode(&raw) {
+                Ok(c) => self.apply_claim(now, c, Origin::Sync),
+                Err(_) => self.stats.bad_updates += 1,
+            }
         }
         if reply {
             let to = self.dest(&from);
@@ -283,5 +264,31 @@ impl<I: NodeId> Core<I> {
     /// How long until the next periodic push-pull at the current size.
     pub fn push_pull_interval(&self) -> Duration {
         self.cfg.push_pull_scaled(self.live_count())
+    }
+}
+
+/// An unsigned claim for a member's state as we hold it (clusters without
+/// signatures only), with ourselves as the accuser of a suspect or dead one.
+fn claim_of<I: Clone>(m: &Member<I>, me: &I) -> Update<I> {
+    let (id, incarnation) = (m.id.clone(), m.incarnation);
+    match m.state {
+        MemberState::Alive => Update::Alive {
+            id,
+            incarnation,
+            name: m.info.name.clone(),
+            addrs: m.info.addrs.clone(),
+            meta: m.info.meta.clone(),
+        },
+        MemberState::Suspect => Update::Suspect {
+            id,
+            incarnation,
+            from: me.clone(),
+        },
+        MemberState::Dead => Update::Dead {
+            id,
+            incarnation,
+            from: me.clone(),
+        },
+        MemberState::Left => Update::Left { id, incarnation },
     }
 }

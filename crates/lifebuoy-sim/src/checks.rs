@@ -66,7 +66,10 @@ pub(crate) fn run_checks(sim: &Sim, m: &Measured) -> Vec<Check> {
     out.push(check("no_unexplained_failures", fp == 0, reason));
 
     // SWIM 4: every crash is eventually detected by every survivor.
-    if matches!(scenario, Scenario::Crash | Scenario::Churn) {
+    if matches!(
+        scenario,
+        Scenario::Crash | Scenario::Churn | Scenario::Byzantine
+    ) {
         let pass = m.missed == 0 && (m.crashes_due > 0 || scenario == Scenario::Churn);
         let reason = if m.crashes_due == 0 {
             "no crash was old enough to be checked: run longer".to_owned()
@@ -80,7 +83,7 @@ pub(crate) fn run_checks(sim: &Sim, m: &Measured) -> Vec<Check> {
     }
 
     // Lifeguard 4.2: detection within the maximum suspicion timeout + 2 periods.
-    if scenario == Scenario::Crash {
+    if matches!(scenario, Scenario::Crash | Scenario::Byzantine) {
         let bound = sim.cfg.detect_bound();
         let (pass, reason) = match m.detect_p99 {
             Some(p) => (
@@ -94,7 +97,7 @@ pub(crate) fn run_checks(sim: &Sim, m: &Measured) -> Vec<Check> {
             None => (false, "no crash was detected at all".to_owned()),
         };
         out.push(check("detection_within_bound", pass, reason));
-        if sim.net_loss() == 0.0 {
+        if sim.net_loss() == 0.0 && scenario == Scenario::Crash {
             let wrong = sim.obs.wrong_entries();
             out.push(check(
                 "views_correct_at_end",

@@ -8,11 +8,13 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use lifebuoy_core::{
-    Addr, Channel, Config, Core, Destination, DetRng, Event, MemberInfo, Transmit,
+    Addr, Channel, Config, Core, Destination, DetRng, Event, MemberInfo, Stats, Transmit,
 };
 
+use crate::byzantine::Liars;
 use crate::clock::{Clock, Nanos};
 use crate::faults::{Action, FaultLog};
+use crate::keys::Keyring;
 use crate::net::Network;
 use crate::observe::Observer;
 use crate::report::{self, Report};
@@ -28,11 +30,11 @@ enum What {
 }
 
 #[derive(Debug)]
-struct Delivery {
-    from: u32,
-    to: u32,
-    channel: Channel,
-    payload: Vec<u8>,
+pub(crate) struct Delivery {
+    pub(crate) from: u32,
+    pub(crate) to: u32,
+    pub(crate) channel: Channel,
+    pub(crate) payload: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -60,34 +62,40 @@ impl Ord for Timed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
+pub(crate) enum Status {
     Up,
     Paused,
     Down,
 }
 
 #[derive(Debug)]
-struct Node {
-    core: Option<Core<u32>>,
-    status: Status,
+pub(crate) struct Node {
+    pub(crate) core: Option<Core<u32>>,
+    pub(crate) status: Status,
     gen: u32,
     armed: Option<Nanos>,
     lives: u32,
     backlog: Vec<Delivery>,
 }
 
-/// A fresh core for node `id` in its `life`-th life, seeded from the run's seed.
+/// A fresh core for node `id` in its `life`-th life, seeded from the run's
+/// seed, signing its claims with its key from `keys` (if the run signs).
 fn make_core(
     cfg: &Config,
     seed: u64,
     id: u32,
     life: u32,
     info: &MemberInfo,
+    keys: Option<&Keyring>,
     now: std::time::Instant,
 ) -> Result<Core<u32>, SimError> {
     let node_seed =
         DetRng::seed_from_u64(seed ^ (u64::from(id) << 20) ^ (u64::from(life) << 52)).next_u64();
-    Ok(Core::new(cfg.clone(), id, info.clone(), 0, node_seed, now)?)
+    let core = Core::new(cfg.clone(), id, info.clone(), 0, node_seed, now)?;
+    Ok(match keys {
+        Some(k) => core.with_auth(Box::new(k.auth(id))),
+        None => core,
+    })
 }
 
 /// Node `i`'s address: its id in 4 big-endian bytes.
@@ -109,10 +117,10 @@ pub(crate) struct Sim {
     end: Nanos,
     seq: u64,
     heap: BinaryHeap<Reverse<Timed>>,
-    nodes: Vec<Node>,
+    pub(crate) nodes: Vec<Node>,
     infos: Vec<Arc<MemberInfo>>,
     net: Network,
-    fault_rng: DetRng,
+    pub(crate) fault_rng: DetRng,
     pub(crate) faults: FaultLog,
     pub(crate) obs: Observer,
     pub(crate) traffic: Traffic,
@@ -120,6 +128,12 @@ pub(crate) struct Sim {
     tx: Vec<Transmit<u32>>,
     evs: Vec<Event<u32>>,
     start: Start,
+    /// Every node's signing key, when the run signs claims.
+    pub(crate) keys: Option<Keyring>,
+    /// Counters of cores that crashed (their stats die with them).
+    pub(crate) gone: Vec<Stats>,
+    /// The `byzantine` scenario's liars (none in other scenarios).
+    pub(crate) liars: Liars,
 }
 
 impl std::fmt::Debug for Sim {
@@ -180,9 +194,13 @@ impl Sim {
             tx: Vec::new(),
             evs: Vec::new(),
             start: plan.start,
+            keys: cfg.signed.then(|| Keyring::new(cfg.nodes, cfg.seed)),
+            gone: Vec::new(),
+            liars: Liars::new(n, &plan.liars),
             cfg: cfg.clone(),
         };
         sim.net.set_groups(plan.groups.clone());
+        sim.obs.ignore(&plan.liars);
         sim.faults.set_groups(&plan.groups);
         for (at, action) in plan.actions {
             sim.push(at, What::Act(action));
@@ -209,8 +227,17 @@ impl Sim {
             id,
             life,
             &self.infos[id as usize],
+            self.keys.as_ref(),
             now,
         )
+    }
+
+    /// The stats of every core, live or crashed.
+    pub(crate) fn all_stats(&self) -> impl Iterator<Item = &Stats> {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.core.as_ref().map(Core::stats))
+            .chain(self.gone.iter())
     }
 
     fn start(&mut self, start: Start) -> Result<(), SimError> {
@@ -227,31 +254,51 @@ impl Sim {
             .clamp(1, 4);
         let chunk = (n as usize).div_ceil(threads).max(1);
         let (cfg, seed, infos) = (&self.core_cfg, self.cfg.seed, &self.infos);
+        let keys = self.keys.as_ref();
+        // With signatures, every view holds each member's signed Alive claim
+        // (as it would after hearing it), so push-pulls can hand it on.
+        let proofs: Vec<Option<Arc<[u8]>>> = match keys {
+            Some(k) if start == Start::Restored => (0..n)
+                .map(|i| {
+                    make_core(cfg, seed, i, 0, &infos[i as usize], Some(k), t0)
+                        .map(|mut c| Some(c.signed_self_claim()))
+                })
+                .collect::<Result<_, _>>()?,
+            _ => vec![None; n as usize],
+        };
         let ids: Vec<u32> = (0..n).collect();
         let built: Vec<Result<Vec<Core<u32>>, SimError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = ids
-                .chunks(chunk)
-                .map(|part| {
-                    let everyone = &everyone;
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|&id| {
-                                let mut core =
-                                    make_core(cfg, seed, id, 0, &infos[id as usize], t0)?;
-                                if start == Start::Restored {
-                                    core.restore(t0, everyone.iter().cloned());
-                                }
-                                Ok(core)
-                            })
-                            .collect()
+            let handles: Vec<_> =
+                ids.chunks(chunk)
+                    .map(|part| {
+                        let (everyone, proofs) = (&everyone, &proofs);
+                        s.spawn(move || {
+                            part.iter()
+                                .map(|&id| {
+                                    let mut core =
+                                        make_core(cfg, seed, id, 0, &infos[id as usize], keys, t0)?;
+                                    if start == Start::Restored {
+                                        core.restore_claims(
+                                            t0,
+                                            everyone.iter().zip(proofs).map(|((i, m, n), p)| {
+                                                (*i, m.clone(), *n, p.clone())
+                                            }),
+                                        );
+                                    }
+                                    Ok(core)
+                                })
+                                .collect()
+                        })
                     })
-                })
-                .collect();
+                    .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
+        if self.liars.count() > 0 {
+            self.liars.first_claims = proofs;
+        }
         for part in built {
             for core in part? {
                 self.nodes.push(Node {
@@ -330,6 +377,10 @@ impl Sim {
             Status::Down => self.traffic.dropped += 1,
             Status::Paused => node.backlog.push(d),
             Status::Up => {
+                if self.liars.is_liar[d.to as usize] {
+                    self.overhear(&d);
+                }
+                let node = &mut self.nodes[d.to as usize];
                 if let Some(core) = node.core.as_mut() {
                     // Refused input is counted by the core itself.
                     let _ = core.handle_message(now, d.from, d.channel, &d.payload);
@@ -406,8 +457,26 @@ impl Sim {
         }
     }
 
+    /// Delivers a message a liar made up, with the network's latency and
+    /// loss but outside the traffic audit.
+    pub(crate) fn inject(&mut self, from: u32, to: u32, payload: Vec<u8>) {
+        if let Some(latency) = self.net.send(from, to) {
+            let d = Delivery {
+                from,
+                to,
+                channel: Channel::Probe,
+                payload,
+            };
+            self.push(self.now + latency, What::Deliver(Box::new(d)));
+        }
+    }
+
     fn act(&mut self, action: Action) {
         match action {
+            Action::Attack { every } => {
+                self.attack();
+                self.push(self.now + every, What::Act(Action::Attack { every }));
+            }
             Action::Crash(id) => self.crash(id),
             Action::Restart(id) => self.restart(id),
             Action::Pause(id) => {
@@ -451,7 +520,9 @@ impl Sim {
             return;
         }
         node.status = Status::Down;
-        node.core = None;
+        if let Some(core) = node.core.take() {
+            self.gone.push(core.stats().clone());
+        }
         node.gen += 1;
         node.armed = None;
         node.backlog.clear();

@@ -31,6 +31,8 @@ pub(crate) enum Action {
     /// Crash a random live node, restart it after `downtime`, and come back
     /// after `every` to do it again.
     Churn { every: Nanos, downtime: Nanos },
+    /// Every liar attacks (see `byzantine.rs`), and again after `every`.
+    Attack { every: Nanos },
 }
 
 #[derive(Debug, Clone)]

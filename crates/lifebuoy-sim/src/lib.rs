@@ -18,10 +18,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod byzantine;
 mod checks;
 mod clock;
 mod engine;
 mod faults;
+mod keys;
 mod net;
 mod observe;
 mod report;
@@ -31,8 +33,8 @@ mod traffic;
 
 pub use crate::checks::Check;
 pub use crate::net::Profile;
-pub use crate::report::Report;
-pub use crate::scenario::{Scenario, SimConfig};
+pub use crate::report::{Report, Signatures};
+pub use crate::scenario::{Liars, Scenario, SimConfig};
 
 /// Why a simulation could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -45,6 +45,8 @@ pub(crate) struct Observer {
     pub(crate) failed_events: u64,
     pub(crate) suspected_events: u64,
     pub(crate) refuted_events: u64,
+    /// Nodes whose views do not count (the `byzantine` scenario's liars).
+    ignored: Vec<bool>,
 }
 
 fn bit(row: &[u64], m: usize) -> bool {
@@ -85,6 +87,15 @@ impl Observer {
             failed_events: 0,
             suspected_events: 0,
             refuted_events: 0,
+            ignored: vec![false; n],
+        }
+    }
+
+    /// Stops counting `nodes`' views: their events are not checked, and
+    /// they are not survivors that must detect crashes.
+    pub(crate) fn ignore(&mut self, nodes: &[u32]) {
+        for &i in nodes {
+            self.ignored[i as usize] = true;
         }
     }
 
@@ -195,7 +206,7 @@ impl Observer {
     pub(crate) fn event(&mut self, now: Nanos, observer: u32, ev: &Event<u32>, faults: &FaultLog) {
         let m = ev.member();
         let member = m.id;
-        if member as usize >= self.n || member == observer {
+        if member as usize >= self.n || member == observer || self.ignored[observer as usize] {
             return;
         }
         self.set_bit(
@@ -245,7 +256,11 @@ impl Observer {
             }
             due += 1;
             for o in 0..self.n {
-                if self.live[o] && self.up_since[o] <= rec.at && !bit(&rec.seen, o) {
+                if self.live[o]
+                    && !self.ignored[o]
+                    && self.up_since[o] <= rec.at
+                    && !bit(&rec.seen, o)
+                {
                     missed += 1;
                 }
             }

@@ -10,8 +10,8 @@ use crate::clock::{to_secs_f64, Nanos, SEC};
 use crate::engine::Sim;
 use crate::scenario::Start;
 
-/// Everything a run measured. Apart from `wall_s`, a pure function of the
-/// [`crate::SimConfig`].
+/// Everything a run measured. Apart from `wall_s` and the measured times in
+/// `signatures`, a pure function of the [`crate::SimConfig`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// Scenario name.
@@ -56,6 +56,70 @@ pub struct Report {
     pub checks: BTreeMap<&'static str, Check>,
     /// Whether every check passed.
     pub passed: bool,
+    /// Signed claims: what was signed and verified, and what it cost.
+    pub signatures: Signatures,
+}
+
+/// The cost of signed claims in a run. The counts are deterministic; the
+/// per-operation times are measured on the machine running the simulator
+/// (median of 200), so they and `cpu_us_per_member_s` vary like `wall_s`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signatures {
+    /// Whether the run signed claims.
+    pub enabled: bool,
+    /// Claims signed, all nodes together.
+    pub signed: u64,
+    /// Signatures verified, all nodes together.
+    pub verified: u64,
+    /// Claims dropped for a missing or bad signature.
+    pub bad: u64,
+    /// Accusations at an incarnation never announced, and the like.
+    pub implausible: u64,
+    /// Accusations dropped by the per-accuser rate limit.
+    pub rate_limited: u64,
+    /// Accusations ignored because their accuser was down-weighted.
+    pub ignored: u64,
+    /// Times a node down-weighted an accuser.
+    pub down_weightings: u64,
+    /// Microseconds per ed25519 signature on this machine.
+    pub sign_us: f64,
+    /// Microseconds per ed25519 verification on this machine.
+    pub verify_us: f64,
+    /// CPU microseconds spent on signatures per member per virtual second.
+    pub cpu_us_per_member_s: f64,
+}
+
+fn signatures(sim: &Sim, virtual_s: f64) -> Signatures {
+    let mut s = Signatures {
+        enabled: sim.keys.is_some(),
+        signed: 0,
+        verified: 0,
+        bad: 0,
+        implausible: 0,
+        rate_limited: 0,
+        ignored: 0,
+        down_weightings: 0,
+        sign_us: 0.0,
+        verify_us: 0.0,
+        cpu_us_per_member_s: 0.0,
+    };
+    for st in sim.all_stats() {
+        s.signed += st.claims_signed;
+        s.verified += st.claims_verified;
+        s.bad += st.bad_signatures;
+        s.implausible += st.implausible_claims;
+        s.rate_limited += st.accusations_rate_limited;
+        s.ignored += st.accusations_ignored;
+        s.down_weightings += st.accusers_down_weighted;
+    }
+    if let Some(k) = &sim.keys {
+        let (sign, verify) = k.cost_us(200);
+        s.sign_us = round6(sign);
+        s.verify_us = round6(verify);
+        let total = s.signed as f64 * sign + s.verified as f64 * verify;
+        s.cpu_us_per_member_s = round6(total / f64::from(sim.cfg.nodes) / virtual_s.max(1e-9));
+    }
+    s
 }
 
 fn round6(x: f64) -> f64 {
@@ -119,6 +183,13 @@ pub(crate) fn build(sim: &Sim, wall_s: f64) -> Report {
         ("sync_messages", sim.traffic.sync_msgs),
         ("sync_bytes", sim.traffic.sync_bytes),
     ]);
+    let mut counters = counters;
+    if sim.liars.count() > 0 {
+        counters.insert("liars", sim.liars.count() as u64);
+        counters.insert("liar_attacks", sim.liars.attacks);
+        counters.insert("liar_forged_claims", sim.liars.forged_claims);
+        counters.insert("liar_forged_acks", sim.liars.forged_acks);
+    }
     let c = &sim.core_cfg;
     let n = sim.cfg.nodes as usize;
     let mut bounds = BTreeMap::from([
@@ -152,6 +223,7 @@ pub(crate) fn build(sim: &Sim, wall_s: f64) -> Report {
         counters,
         checks,
         passed,
+        signatures: signatures(sim, to_secs_f64(end)),
     }
 }
 
@@ -201,6 +273,21 @@ impl fmt::Display for Report {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         writeln!(f, "counters: {}", counters.join(" "))?;
+        let s = &self.signatures;
+        if s.enabled {
+            writeln!(
+                f,
+                "signatures: {} signed, {} verified, {} bad; {:.1} us/sign, {:.1} us/verify: {:.1} CPU us per member per s",
+                s.signed, s.verified, s.bad, s.sign_us, s.verify_us, s.cpu_us_per_member_s
+            )?;
+            writeln!(
+                f,
+                "accusations: {} implausible, {} rate-limited, {} ignored, {} down-weightings",
+                s.implausible, s.rate_limited, s.ignored, s.down_weightings
+            )?;
+        } else {
+            writeln!(f, "signatures: off")?;
+        }
         writeln!(f, "checks:")?;
         for c in self.checks.values() {
             writeln!(

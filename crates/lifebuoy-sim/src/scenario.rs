@@ -24,11 +24,23 @@ pub enum Scenario {
     Churn,
     /// Every node starts at once and joins through node 0.
     Join,
+    /// `kills` nodes crash while `liars` members forge and replay claims
+    /// to get honest members declared failed and keep the crashed alive.
+    Byzantine,
+}
+
+/// How many members lie in the `byzantine` scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Liars {
+    /// A fraction of the cluster (0..1).
+    Fraction(f64),
+    /// A number of members.
+    Count(u32),
 }
 
 impl Scenario {
     /// Every scenario, in a stable order.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Crash,
         Scenario::Loss,
         Scenario::Partition,
@@ -36,6 +48,7 @@ impl Scenario {
         Scenario::Pause,
         Scenario::Churn,
         Scenario::Join,
+        Scenario::Byzantine,
     ];
 
     /// Its lower-case name.
@@ -48,6 +61,7 @@ impl Scenario {
             Scenario::Pause => "pause",
             Scenario::Churn => "churn",
             Scenario::Join => "join",
+            Scenario::Byzantine => "byzantine",
         }
     }
 
@@ -95,6 +109,13 @@ pub struct SimConfig {
     /// Diagnostics: print to stderr every event about this node and every
     /// message to or from it, decoded.
     pub trace: Option<u32>,
+    /// Sign and verify every claim with ed25519 (the libp2p driver always
+    /// does). Default true; false measures the protocol without them.
+    pub signed: bool,
+    /// `byzantine`: the liars. Default 10% of the cluster.
+    pub liars: Option<Liars>,
+    /// `byzantine`: every liar attacks this often. Default 1 s.
+    pub attack_every_s: f64,
 }
 
 impl SimConfig {
@@ -116,6 +137,9 @@ impl SimConfig {
             converge_bound_s: None,
             retransmit_sample: None,
             trace: None,
+            signed: true,
+            liars: None,
+            attack_every_s: 1.0,
         }
     }
 
@@ -129,6 +153,17 @@ impl SimConfig {
             Scenario::Pause => 0.05,
             _ => 0.0,
         })
+    }
+
+    /// Number of liars (0 outside `byzantine`).
+    pub(crate) fn liar_count(&self) -> u32 {
+        if self.scenario != Scenario::Byzantine {
+            return 0;
+        }
+        match self.liars.unwrap_or(Liars::Fraction(0.10)) {
+            Liars::Fraction(f) => (f64::from(self.nodes) * f).round() as u32,
+            Liars::Count(c) => c,
+        }
     }
 
     pub(crate) fn kills(&self) -> u32 {
@@ -167,7 +202,7 @@ impl SimConfig {
         }
         let at = from_secs_f64(self.fault_at_s);
         match self.scenario {
-            Scenario::Crash => at + self.detect_bound() + 20 * SEC,
+            Scenario::Crash | Scenario::Byzantine => at + self.detect_bound() + 20 * SEC,
             Scenario::Partition | Scenario::Oneway => {
                 at + from_secs_f64(self.fault_for_s())
                     + self.converge_bound().unwrap_or(0)
@@ -196,6 +231,22 @@ impl SimConfig {
         }
         if self.scenario == Scenario::Crash && self.kills() >= self.nodes {
             return bad("kills", "must be below the number of nodes");
+        }
+        if let Some(Liars::Fraction(f)) = self.liars {
+            if !(0.0..1.0).contains(&f) {
+                return bad("liars", "a fraction must be at least 0 and below 1 (100%)");
+            }
+        }
+        if self.scenario == Scenario::Byzantine
+            && u64::from(self.kills()) + u64::from(self.liar_count()) + 2 > u64::from(self.nodes)
+        {
+            return bad(
+                "liars",
+                "kills + liars must leave at least 2 honest live nodes",
+            );
+        }
+        if !(self.attack_every_s.is_finite() && self.attack_every_s > 0.0) {
+            return bad("attack_every", "must be a positive number of seconds");
         }
         if self.duration_s.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
             return bad("duration", "must be a positive number of seconds");
@@ -237,6 +288,8 @@ pub(crate) struct Plan {
     pub(crate) start: Start,
     pub(crate) groups: Vec<u8>,
     pub(crate) actions: Vec<(Nanos, Action)>,
+    /// `byzantine`: the liars.
+    pub(crate) liars: Vec<u32>,
 }
 
 /// Distinct random nodes.
@@ -254,6 +307,7 @@ pub(crate) fn plan(cfg: &SimConfig, rng: &mut DetRng) -> Plan {
     let end = cfg.duration();
     let mut actions = Vec::new();
     let mut groups = vec![0u8; n as usize];
+    let mut liars = Vec::new();
     if cfg.loss() > 0.0 {
         actions.push((0, Action::SetLoss(cfg.loss())));
     }
@@ -295,11 +349,23 @@ pub(crate) fn plan(cfg: &SimConfig, rng: &mut DetRng) -> Plan {
             let downtime = from_secs_f64(cfg.downtime_s);
             actions.push((at, Action::Churn { every, downtime }));
         }
+        Scenario::Byzantine => {
+            let kills = cfg.kills() as usize;
+            let order = pick(rng, n, cfg.kills() + cfg.liar_count());
+            for &v in &order[..kills] {
+                actions.push((at, Action::Crash(v)));
+            }
+            liars = order[kills..].to_vec();
+            // The liars start before the crash, so they are at it throughout.
+            let every = from_secs_f64(cfg.attack_every_s);
+            actions.push((at / 2, Action::Attack { every }));
+        }
         Scenario::Loss | Scenario::Join => {}
     }
     Plan {
         start,
         groups,
         actions,
+        liars,
     }
 }

@@ -35,9 +35,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?
         .with_quic()
         .with_behaviour(|key| {
-            let peer_id = key.public().to_peer_id();
             let membership = lifebuoy::Behaviour::new(
-                peer_id,
+                key,
                 lifebuoy::Config::new(lifebuoy::core::Config::lan()).with_name("compose"),
             )?;
             let gossipsub = gossipsub::Behaviour::new(

@@ -15,6 +15,7 @@ use futures::FutureExt;
 use futures_timer::Delay;
 use libp2p::core::transport::PortUse;
 use libp2p::core::Endpoint;
+use libp2p::identity::Keypair;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{
     CloseConnection, ConnectionDenied, ConnectionId, DialError, FromSwarm, NetworkBehaviour,
@@ -25,6 +26,7 @@ use lifebuoy_core::{
     Addr, Channel, CommandError, ConfigError, Core, Destination, Member, MemberInfo, Metadata,
 };
 
+use crate::auth::PeerAuth;
 use crate::config::{random_seed, Config};
 use crate::handler::{FromBehaviour, Handler, ToBehaviour};
 use crate::stats::DriverStats;
@@ -71,19 +73,23 @@ pub struct Behaviour {
 }
 
 impl Behaviour {
-    /// A behaviour for the node `local_peer_id`, alone until [`Behaviour::join`].
-    pub fn new(local_peer_id: PeerId, config: Config) -> Result<Self, ConfigError> {
-        Self::with_incarnation(local_peer_id, config, 0)
+    /// A behaviour for the node whose identity is `keypair`, alone until
+    /// [`Behaviour::join`]. Its claims about itself and its accusations are
+    /// signed with `keypair`, and other members' claims are checked against
+    /// the public keys their `PeerId`s embed (see `docs/security.md`).
+    pub fn new(keypair: &Keypair, config: Config) -> Result<Self, ConfigError> {
+        Self::with_incarnation(keypair, config, 0)
     }
 
     /// Like [`Behaviour::new`], starting at `incarnation` (e.g. one saved
     /// before a restart; 0 is fine: the core raises it above whatever the
     /// cluster remembers).
     pub fn with_incarnation(
-        local_peer_id: PeerId,
+        keypair: &Keypair,
         config: Config,
         incarnation: u64,
     ) -> Result<Self, ConfigError> {
+        let local_peer_id = keypair.public().to_peer_id();
         let info = MemberInfo {
             name: config.name.clone(),
             addrs: Vec::new(),
@@ -97,7 +103,8 @@ impl Behaviour {
             incarnation,
             seed,
             Instant::now(),
-        )?;
+        )?
+        .with_auth(Box::new(PeerAuth::new(keypair.clone())));
         Ok(Behaviour {
             core,
             cfg: config,

@@ -190,7 +190,7 @@ impl NodeBuilder {
         };
         let peer_id = keypair.public().to_peer_id();
         let transport = transport::build(&keypair, self.transport, self.idle_timeout)?;
-        let behaviour = Behaviour::with_incarnation(peer_id, self.config, self.incarnation)?;
+        let behaviour = Behaviour::with_incarnation(&keypair, self.config, self.incarnation)?;
         let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
             .with_idle_connection_timeout(self.idle_timeout);
         let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_cfg);

@@ -61,7 +61,7 @@
 //!
 //! let key = libp2p::identity::Keypair::generate_ed25519();
 //! let config = lifebuoy::Config::new(lifebuoy::core::Config::lan()).with_name("app-1");
-//! let mut app = App { membership: lifebuoy::Behaviour::new(key.public().to_peer_id(), config)? };
+//! let mut app = App { membership: lifebuoy::Behaviour::new(&key, config)? };
 //! app.membership.join(["/ip4/10.0.0.1/udp/7946/quic-v1".parse().expect("multiaddr")]);
 //! # Ok::<(), lifebuoy::core::ConfigError>(())
 //! ```
@@ -79,6 +79,7 @@
 //! `docs/architecture.md` follows a message from the socket to a subscriber.
 #![forbid(unsafe_code)]
 
+mod auth;
 mod behaviour;
 mod builder;
 mod config;

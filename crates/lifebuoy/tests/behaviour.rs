@@ -20,11 +20,7 @@ fn fast() -> lifebuoy_core::Config {
 
 fn swarm(name: &str) -> Swarm<Behaviour> {
     Swarm::new_ephemeral_tokio(|kp| {
-        Behaviour::new(
-            kp.public().to_peer_id(),
-            Config::new(fast()).with_name(name),
-        )
-        .expect("valid config")
+        Behaviour::new(&kp, Config::new(fast()).with_name(name)).expect("valid config")
     })
 }
 

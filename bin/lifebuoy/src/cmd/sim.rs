@@ -2,7 +2,7 @@
 
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
-use lifebuoy_sim::{Profile, Scenario, SimConfig, SimError};
+use lifebuoy_sim::{Liars, Profile, Scenario, SimConfig, SimError};
 
 use crate::Failure;
 
@@ -33,6 +33,15 @@ SCENARIOS (all start from a converged cluster, except join):
   join       All nodes start at the same moment and join through node 0.
              converge_s is how long until every node sees every node:
              the cold-start time of a whole fleet.
+  byzantine  --liars members (default 10%) lie from --fault-at/2 on, every
+             --attack-every seconds: they collude to accuse one honest member
+             (Dead claims signed with their own keys) and each accuse
+             another, forge claims in honest members' names, replay old
+             claims, and try to keep the --kills crashed members (default 1%)
+             alive with replayed and forged Alive claims and forged acks.
+             Must cause no false positive among honest nodes, and crashes
+             must still be detected within the crash bound. --unsigned runs
+             the same attack against a cluster that does not sign claims.
 
 REPORT
   detect_*_s         seconds from a crash to survivors marking it failed
@@ -41,6 +50,8 @@ REPORT
   msgs/bytes_per_node_s  traffic each live node sends per second, measured
                      over the steady window (join storms excluded)
   converge_s         seconds from the heal (or join start) to correct views
+  signatures         claims signed and verified, and their CPU cost per
+                     member per second (ed25519 timed on this machine)
   checks             protocol properties; any failure exits with status 1
                      and prints the command that replays the run exactly.
 
@@ -64,6 +75,8 @@ pub(crate) enum ScenarioArg {
     Churn,
     /// Every node starts at once and joins through node 0; measures cold start.
     Join,
+    /// Liars forge and replay claims while nodes crash; must cause no false positive.
+    Byzantine,
 }
 
 impl From<ScenarioArg> for Scenario {
@@ -76,6 +89,7 @@ impl From<ScenarioArg> for Scenario {
             ScenarioArg::Pause => Scenario::Pause,
             ScenarioArg::Churn => Scenario::Churn,
             ScenarioArg::Join => Scenario::Join,
+            ScenarioArg::Byzantine => Scenario::Byzantine,
         }
     }
 }
@@ -155,9 +169,47 @@ pub(crate) struct SimArgs {
     /// Diagnostics: print every event about node ID and every message to or from it on stderr.
     #[arg(long, value_name = "ID")]
     trace: Option<u32>,
+    /// byzantine: liars, as a fraction ("10%", "0.1") or a count ("100") [default: 10%].
+    #[arg(long, value_name = "F", value_parser = parse_liars)]
+    liars: Option<Liars>,
+    /// byzantine: every liar attacks this often.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    attack_every: f64,
+    /// Run without signed claims (to compare their cost, or the byzantine scenario without them).
+    #[arg(long)]
+    unsigned: bool,
     /// Print exactly one JSON object instead of the readable summary.
     #[arg(long)]
     json: bool,
+}
+
+/// "10%" and "0.1" are fractions of the cluster, "100" a count.
+fn parse_liars(s: &str) -> Result<Liars, String> {
+    let bad = || format!("`{s}` is neither a percentage (10%), a fraction (0.1) nor a count (100)");
+    if let Some(p) = s.strip_suffix('%') {
+        let p: f64 = p.trim().parse().map_err(|_| bad())?;
+        if !(0.0..100.0).contains(&p) {
+            return Err(format!(
+                "{s}: a percentage must be at least 0 and below 100"
+            ));
+        }
+        return Ok(Liars::Fraction(p / 100.0));
+    }
+    if let Ok(c) = s.parse::<u32>() {
+        return Ok(Liars::Count(c));
+    }
+    let f: f64 = s.parse().map_err(|_| bad())?;
+    if !(0.0..1.0).contains(&f) {
+        return Err(format!("{s}: a fraction must be at least 0 and below 1"));
+    }
+    Ok(Liars::Fraction(f))
+}
+
+fn liars_arg(l: Liars) -> String {
+    match l {
+        Liars::Fraction(f) => format!("{}%", f * 100.0),
+        Liars::Count(c) => c.to_string(),
+    }
 }
 
 impl SimArgs {
@@ -176,6 +228,9 @@ impl SimArgs {
             converge_bound_s: self.converge_bound,
             retransmit_sample: self.retransmit_sample,
             trace: self.trace,
+            liars: self.liars,
+            attack_every_s: self.attack_every,
+            signed: !self.unsigned,
             ..SimConfig::new(self.scenario.into(), self.seed)
         }
     }
@@ -222,6 +277,14 @@ impl SimArgs {
             "retransmit-sample",
             self.retransmit_sample.map(|v| v.to_string()),
         );
+        opt("liars", self.liars.map(liars_arg));
+        opt(
+            "attack-every",
+            (self.attack_every != 1.0).then(|| self.attack_every.to_string()),
+        );
+        if self.unsigned {
+            cmd.push_str(" --unsigned");
+        }
         cmd
     }
 }

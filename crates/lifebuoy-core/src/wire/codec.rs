@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::message::{Envelope, Kind, Packet, Update, PROTOCOL_VERSION};
+use super::message::{Envelope, Kind, Packet, Signed, Update, PROTOCOL_VERSION};
 
 /// The two logical channels. The libp2p driver maps them to the stream
 /// protocols `/lifebuoy/swim/1.0.0` and `/lifebuoy/sync/1.0.0`.
@@ -130,15 +130,52 @@ pub fn encode_parts<I: Serialize>(
         .map_err(|e| WireError::Encode(e.to_string()))
 }
 
-/// Encodes one piggybacked update.
+/// Encodes one piggybacked update as an unsigned claim (a [`Signed`] with
+/// no signature): what a cluster without signatures gossips.
 pub fn encode_update<I: Serialize>(update: &Update<I>) -> Result<Vec<u8>, WireError> {
+    encode_signed(&encode_body(update)?, &[])
+}
+
+/// Decodes one piggybacked claim's update, ignoring its signature.
+pub fn decode_update<I: DeserializeOwned>(bytes: &[u8]) -> Result<Update<I>, WireError> {
+    let (body, _) = decode_signed(bytes)?;
+    decode_body(&body)
+}
+
+/// Encodes a claim's body: the bytes its signature covers (after the
+/// domain prefix and cluster name).
+pub fn encode_body<I: Serialize>(update: &Update<I>) -> Result<Vec<u8>, WireError> {
     cbor4ii::serde::to_vec(Vec::with_capacity(64), update)
         .map_err(|e| WireError::Encode(e.to_string()))
 }
 
-/// Decodes one piggybacked update.
-pub fn decode_update<I: DeserializeOwned>(bytes: &[u8]) -> Result<Update<I>, WireError> {
-    cbor4ii::serde::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))
+/// Decodes a claim's body.
+pub fn decode_body<I: DeserializeOwned>(body: &[u8]) -> Result<Update<I>, WireError> {
+    cbor4ii::serde::from_slice(body).map_err(|e| WireError::Malformed(e.to_string()))
+}
+
+/// Encodes a signed claim from its body and signature.
+pub fn encode_signed(body: &[u8], sig: &[u8]) -> Result<Vec<u8>, WireError> {
+    #[derive(Serialize)]
+    struct SignedRef<'a> {
+        #[serde(rename = "u")]
+        body: &'a serde_bytes::Bytes,
+        #[serde(rename = "s", skip_serializing_if = "<[u8]>::is_empty")]
+        sig: &'a serde_bytes::Bytes,
+    }
+    let s = SignedRef {
+        body: serde_bytes::Bytes::new(body),
+        sig: serde_bytes::Bytes::new(sig),
+    };
+    cbor4ii::serde::to_vec(Vec::with_capacity(body.len() + sig.len() + 8), &s)
+        .map_err(|e| WireError::Encode(e.to_string()))
+}
+
+/// Splits a signed claim into its body and signature.
+pub fn decode_signed(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>), WireError> {
+    let s: Signed =
+        cbor4ii::serde::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
+    Ok((s.body.into_vec(), s.sig.into_vec()))
 }
 
 #[cfg(test)]

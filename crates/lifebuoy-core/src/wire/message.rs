@@ -8,7 +8,7 @@ use crate::member::{Addr, MemberState, Metadata};
 
 /// The version every envelope carries; others are refused with
 /// [`super::WireError::UnsupportedVersion`].
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 
 /// What travels in one frame: version, cluster name and one packet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,33 +88,25 @@ pub enum Kind<I> {
         /// The sender wants the recipient's state back.
         #[serde(rename = "r")]
         reply: bool,
-        /// Every member the sender knows, itself included.
+        /// For every member the sender knows, itself included, the signed
+        /// claim (an encoded [`Signed`]) that set the state it holds.
         #[serde(rename = "m")]
-        members: Vec<SyncState<I>>,
+        members: Vec<ByteBuf>,
     },
 }
 
-/// One member in a push-pull.
+/// A claim with its signature: what a gossip entry and a push-pull entry
+/// hold. `body` is an encoded [`Update`]; `sig` signs
+/// `crate::auth::signed_message(cluster, body)` with the key of the member
+/// entitled to make the claim (empty when the cluster does not sign).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncState<I> {
-    /// Member identity.
-    #[serde(rename = "i")]
-    pub id: I,
-    /// Incarnation.
-    #[serde(rename = "n")]
-    pub incarnation: u64,
-    /// State as the sender believes it.
-    #[serde(rename = "s")]
-    pub state: MemberState,
-    /// Name.
-    #[serde(rename = "N", default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    /// Addresses.
-    #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
-    pub addrs: Vec<Addr>,
-    /// Metadata.
-    #[serde(rename = "m", default, skip_serializing_if = "Metadata::is_empty")]
-    pub meta: Metadata,
+pub struct Signed {
+    /// The encoded claim.
+    #[serde(rename = "u")]
+    pub body: ByteBuf,
+    /// The signature.
+    #[serde(rename = "s", default, skip_serializing_if = "<[u8]>::is_empty")]
+    pub sig: ByteBuf,
 }
 
 /// A claim about one member, piggybacked on probe-channel messages.

@@ -4,5 +4,8 @@
 mod codec;
 mod message;
 
-pub use codec::{decode, decode_update, encode, encode_parts, encode_update, Channel, WireError};
-pub use message::{Envelope, Kind, Packet, SyncState, Update, PROTOCOL_VERSION};
+pub use codec::{
+    decode, decode_body, decode_signed, decode_update, encode, encode_body, encode_parts,
+    encode_signed, encode_update, Channel, WireError,
+};
+pub use message::{Envelope, Kind, Packet, Signed, Update, PROTOCOL_VERSION};

@@ -3,6 +3,8 @@
 //! `lifebuoy-sim`; this is just enough to exercise one rule at a time.
 #![allow(dead_code)]
 
+pub mod signing;
+
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,6 +64,8 @@ pub struct Net {
     pub isolated: BTreeSet<u32>,
     /// Pairs (a, b) whose traffic is dropped in both directions.
     pub cut: BTreeSet<(u32, u32)>,
+    /// Every node's public key, when the nodes sign their claims.
+    pub keys: Option<Arc<Vec<ed25519_dalek::VerifyingKey>>>,
 }
 
 impl Net {
@@ -73,6 +77,28 @@ impl Net {
         for c in net.cores.iter_mut().flatten() {
             let now = net.now;
             c.restore(now, all.iter().cloned());
+        }
+        net
+    }
+
+    /// `n` nodes signing their claims with ed25519, each already knowing
+    /// all others with their signed Alive claims.
+    pub fn converged_signed(n: u32, config: Config) -> Net {
+        let mut net = Net::empty(n, config);
+        let keys = signing::public_keys(n);
+        for (i, c) in net.cores.iter_mut().enumerate() {
+            let core = c.take().expect("running");
+            *c = Some(core.with_auth(Box::new(signing::TestAuth::new(i as u32, keys.clone()))));
+        }
+        net.keys = Some(keys);
+        let mut all = Vec::new();
+        for i in 0..n {
+            let claim = net.core_mut(i).signed_self_claim();
+            all.push((i, Arc::new(info(i)), 0, Some(claim)));
+        }
+        for c in net.cores.iter_mut().flatten() {
+            let now = net.now;
+            c.restore_claims(now, all.iter().cloned());
         }
         net
     }
@@ -97,6 +123,7 @@ impl Net {
             events: Vec::new(),
             isolated: BTreeSet::new(),
             cut: BTreeSet::new(),
+            keys: None,
         }
     }
 
@@ -124,6 +151,9 @@ impl Net {
     /// Replace node `i` with a fresh core (same id, incarnation 0).
     pub fn restart(&mut self, i: u32, config: Config, seed_node: u32) {
         let mut c = Core::new(config, i, info(i), 0, 77 + u64::from(i), self.now).expect("valid");
+        if let Some(k) = &self.keys {
+            c = c.with_auth(Box::new(signing::TestAuth::new(i, k.clone())));
+        }
         c.join(self.now, vec![addr(seed_node)]);
         self.cores[i as usize] = Some(c);
         self.drain(i);

@@ -141,6 +141,8 @@ pub(crate) async fn render(st: &AppState) -> Result<String, ApiError> {
         c.table_full_drops,
     );
 
+    super::claim_metrics::register(&mut reg, c);
+
     by_kind(
         &mut reg,
         "messages_sent",

@@ -1,6 +1,7 @@
 //! The HTTP admin API (axum): members, self, events (SSE), join, leave,
 //! metadata, health, Prometheus metrics and the live dashboard.
 
+mod claim_metrics;
 mod events;
 mod metrics;
 

@@ -1,0 +1,288 @@
+//! Signed claims (docs/security.md): Alive and Left claims are signed by
+//! their subject, Suspect and Dead claims by their accuser, and a liar's
+//! accusations never get an honest member declared failed. The failure
+//! detection itself is SWIM 4.2 with Lifeguard 4.2's dynamic suspicion.
+
+mod common;
+
+use std::time::Duration;
+
+use common::signing::signed_as;
+use common::{quiet, Net};
+use lifebuoy_core::wire::{self, Kind, Update};
+use lifebuoy_core::{Channel, MemberState};
+
+const CLUSTER: &str = "lifebuoy";
+
+/// Delivers gossip entries to `to` as if `from` sent them.
+fn inject(net: &mut Net, to: u32, from: u32, entries: Vec<Vec<u8>>) {
+    let bytes = wire::encode_parts(CLUSTER, &Kind::<u32>::Gossip, &entries).expect("encode");
+    let now = net.now;
+    net.core_mut(to)
+        .handle_message(now, from, Channel::Probe, &bytes)
+        .expect("a well-formed message");
+    net.drain(to);
+}
+
+fn alive(id: u32, incarnation: u64) -> Update<u32> {
+    Update::Alive {
+        id,
+        incarnation,
+        name: format!("n{id}"),
+        addrs: vec![common::addr(id)],
+        meta: Default::default(),
+    }
+}
+
+fn no_failures_except(net: &Net, crashed: &[u32]) {
+    for (_, observer, e) in &net.events {
+        assert!(
+            e.name() != "failed" || crashed.contains(&e.member().id),
+            "node {observer} declared honest member {:?} failed",
+            e.member().id
+        );
+    }
+}
+
+#[test]
+fn an_alive_claim_not_signed_by_its_subject_is_dropped_and_counted() {
+    let mut net = Net::converged_signed(4, quiet());
+    // Node 3 lies that node 1 is alive at incarnation 50 (incarnation inflation).
+    let forged = signed_as(3, CLUSTER, &alive(1, 50));
+    let unsigned = wire::encode_update(&alive(2, 50)).expect("encode");
+    inject(&mut net, 0, 3, vec![forged, unsigned]);
+    assert_eq!(net.incarnation_of(0, 1), Some(0));
+    assert_eq!(net.incarnation_of(0, 2), Some(0));
+    assert_eq!(net.core(0).stats().bad_signatures, 2);
+}
+
+#[test]
+fn a_left_claim_forged_by_another_member_makes_nobody_leave() {
+    let mut net = Net::converged_signed(4, quiet());
+    let forged = signed_as(
+        3,
+        CLUSTER,
+        &Update::Left {
+            id: 1,
+            incarnation: 1,
+        },
+    );
+    inject(&mut net, 0, 3, vec![forged]);
+    assert_eq!(net.state_of(0, 1), Some(MemberState::Alive));
+    assert_eq!(net.core(0).stats().bad_signatures, 1);
+}
+
+#[test]
+fn a_claim_signed_for_another_cluster_is_refused() {
+    let mut net = Net::converged_signed(4, quiet());
+    let elsewhere = signed_as(1, "other", &alive(1, 7));
+    inject(&mut net, 0, 3, vec![elsewhere]);
+    assert_eq!(net.incarnation_of(0, 1), Some(0));
+    assert_eq!(net.core(0).stats().bad_signatures, 1);
+}
+
+#[test]
+fn a_genuine_signed_claim_is_relayed_unchanged() {
+    let mut net = Net::converged_signed(4, quiet());
+    let genuine = signed_as(1, CLUSTER, &alive(1, 3));
+    inject(&mut net, 0, 3, vec![genuine.clone()]);
+    assert_eq!(net.incarnation_of(0, 1), Some(3));
+    net.run_for(Duration::from_secs(2));
+    assert!(
+        net.incarnation_of(2, 1) >= Some(3),
+        "node 2 learned it (or node 1's refutation of it, SWIM 4.2)"
+    );
+    let relayed = net
+        .sent
+        .iter()
+        .filter(|f| f.from == 0)
+        .flat_map(|f| f.packet().gossip)
+        .any(|g| g.as_ref() == genuine.as_slice());
+    assert!(relayed, "node 0 passed on the very bytes node 1 signed");
+}
+
+#[test]
+fn one_accusers_dead_claim_only_starts_a_suspicion_that_the_member_refutes_swim_4_2() {
+    let mut net = Net::converged_signed(6, quiet());
+    let dead = signed_as(
+        5,
+        CLUSTER,
+        &Update::Dead {
+            id: 1,
+            incarnation: 0,
+            from: 5,
+        },
+    );
+    inject(&mut net, 0, 5, vec![dead]);
+    assert_eq!(
+        net.state_of(0, 1),
+        Some(MemberState::Suspect),
+        "suspected, not dead"
+    );
+    net.run_for(Duration::from_secs(60));
+    for i in 0..6 {
+        assert_eq!(net.state_of(i, 1), Some(MemberState::Alive), "observer {i}");
+    }
+    no_failures_except(&net, &[]);
+}
+
+#[test]
+fn an_accusation_at_an_incarnation_the_member_never_announced_is_dropped() {
+    let mut net = Net::converged_signed(4, quiet());
+    let ahead = signed_as(
+        3,
+        CLUSTER,
+        &Update::Suspect {
+            id: 1,
+            incarnation: 9,
+            from: 3,
+        },
+    );
+    inject(&mut net, 0, 3, vec![ahead]);
+    assert_eq!(net.state_of(0, 1), Some(MemberState::Alive));
+    assert_eq!(net.core(0).stats().implausible_claims, 1);
+}
+
+#[test]
+fn accusations_are_rate_limited_per_accuser() {
+    let mut net = Net::converged_signed(12, quiet());
+    let claims = (1..11)
+        .map(|id| {
+            signed_as(
+                11,
+                CLUSTER,
+                &Update::Suspect {
+                    id,
+                    incarnation: 0,
+                    from: 11,
+                },
+            )
+        })
+        .collect();
+    inject(&mut net, 0, 11, claims);
+    let suspected = (1..11)
+        .filter(|&i| net.state_of(0, i) == Some(MemberState::Suspect))
+        .count();
+    assert_eq!(suspected, 4, "a burst of 4, then one per probe interval");
+    assert_eq!(net.core(0).stats().accusations_rate_limited, 6);
+}
+
+#[test]
+fn an_accuser_whose_accusations_keep_being_refuted_is_down_weighted() {
+    let mut net = Net::converged_signed(8, quiet());
+    let lie = |net: &Net, id: u32| {
+        let inc = net.incarnation_of(0, id).expect("known");
+        signed_as(
+            7,
+            CLUSTER,
+            &Update::Suspect {
+                id,
+                incarnation: inc,
+                from: 7,
+            },
+        )
+    };
+    // Refutations are forgiven slowly (one per 30 probe intervals), so a few
+    // more than 3 lies in quick succession are needed.
+    let mut rounds = 0;
+    while net.core(0).stats().accusers_down_weighted == 0 {
+        rounds += 1;
+        assert!(
+            rounds <= 5,
+            "still not down-weighted after {rounds} refuted lies"
+        );
+        let id = 1 + rounds % 6;
+        let l = lie(&net, id);
+        inject(&mut net, 0, 7, vec![l]);
+        assert_eq!(net.state_of(0, id), Some(MemberState::Suspect));
+        net.run_for(Duration::from_secs(5));
+        assert_eq!(
+            net.state_of(0, id),
+            Some(MemberState::Alive),
+            "member {id} refuted"
+        );
+    }
+    assert_eq!(net.core(0).stats().down_weighted_accusers, 1);
+    let l = lie(&net, 2);
+    inject(&mut net, 0, 7, vec![l]);
+    assert_eq!(net.state_of(0, 2), Some(MemberState::Alive), "ignored");
+    assert_eq!(net.core(0).stats().accusations_ignored, 1);
+    no_failures_except(&net, &[]);
+}
+
+#[test]
+fn a_replayed_alive_claim_does_not_resurrect_a_crashed_member() {
+    let mut net = Net::converged_signed(6, quiet());
+    // Capture node 5's own signed Alive claim from its gossip.
+    let old = net.core_mut(5).signed_self_claim().to_vec();
+    net.run_for(Duration::from_secs(2));
+    net.crash(5);
+    net.run_for(Duration::from_secs(40));
+    for i in 0..5 {
+        assert_eq!(net.state_of(i, 5), Some(MemberState::Dead), "observer {i}");
+    }
+    for i in 0..5 {
+        inject(&mut net, i, (i + 1) % 5, vec![old.clone()]);
+    }
+    net.run_for(Duration::from_secs(10));
+    for i in 0..5 {
+        assert_eq!(net.state_of(i, 5), Some(MemberState::Dead), "observer {i}");
+    }
+    assert!(net.events_about(5, "joined").is_empty());
+    no_failures_except(&net, &[5]);
+}
+
+#[test]
+fn replayed_old_accusations_are_harmless() {
+    let mut net = Net::converged_signed(6, quiet());
+    let old = signed_as(
+        4,
+        CLUSTER,
+        &Update::Dead {
+            id: 1,
+            incarnation: 0,
+            from: 4,
+        },
+    );
+    inject(&mut net, 0, 4, vec![old.clone()]);
+    net.run_for(Duration::from_secs(30));
+    assert_eq!(net.state_of(0, 1), Some(MemberState::Alive));
+    let refuted_at = net.incarnation_of(0, 1).expect("known");
+    assert!(refuted_at >= 1);
+    for _ in 0..3 {
+        inject(&mut net, 0, 4, vec![old.clone()]);
+        inject(&mut net, 2, 3, vec![old.clone()]);
+    }
+    assert_eq!(net.state_of(0, 1), Some(MemberState::Alive));
+    assert_eq!(net.state_of(2, 1), Some(MemberState::Alive));
+    no_failures_except(&net, &[]);
+}
+
+#[test]
+fn a_crashed_member_is_still_declared_failed_by_every_survivor_with_signatures_swim_4_2() {
+    let mut net = Net::converged_signed(8, quiet());
+    net.run_for(Duration::from_secs(2));
+    net.crash(7);
+    let crashed_at = net.now;
+    net.run_for(Duration::from_secs(40));
+    let cfg = quiet();
+    let bound = cfg.suspicion_max(8) + cfg.probe_interval * 10;
+    let failed = net.events_about(7, "failed");
+    assert_eq!(failed.len(), 7, "one failed event per survivor");
+    for (t, o) in failed {
+        assert!(
+            t - crashed_at <= bound,
+            "observer {o} took {:?}",
+            t - crashed_at
+        );
+    }
+    no_failures_except(&net, &[7]);
+    let signed: u64 = (0..7).map(|i| net.core(i).stats().claims_signed).sum();
+    assert!(signed > 0);
+    assert_eq!(
+        (0..7)
+            .map(|i| net.core(i).stats().bad_signatures)
+            .sum::<u64>(),
+        0
+    );
+}

@@ -1,0 +1,201 @@
+//! The `byzantine` scenario's liars: members that run an honest core (so
+//! they stay members) and on top of it, every attack period, collude to
+//!
+//! - accuse one common honest victim (Dead claims signed with their own
+//!   keys, so every one of them counts as a distinct accuser), and each
+//!   accuse another honest member of its choice (Suspect claims);
+//! - forge Dead claims in an honest member's name (signed with the wrong key);
+//! - keep crashed members alive: replay their old signed Alive claims,
+//!   forge a refutation (a higher Alive, signed with the liar's key), and
+//!   answer every ping-req about a crashed member with a forged ack;
+//! - replay old claims they overheard.
+//!
+//! Their packets are delivered like any other (same latency and loss) but
+//! are not counted by the traffic checker, which audits honest senders.
+
+use std::sync::Arc;
+
+use lifebuoy_core::auth::signed_message;
+use lifebuoy_core::wire::{self, Kind, Packet, Update};
+use lifebuoy_core::{Channel, ClaimAuth};
+
+use crate::engine::{Delivery, Sim, Status};
+
+/// Overheard claims kept for replay.
+const STASH: usize = 256;
+/// Honest members each liar sends its forgeries to, per attack.
+const FANOUT: usize = 3;
+/// Crashed members whose claims each liar replays, per attack.
+const RESURRECT: usize = 3;
+
+/// What the liars share.
+#[derive(Debug, Default)]
+pub(crate) struct Liars {
+    pub(crate) is_liar: Vec<bool>,
+    /// Every member's first signed Alive claim (incarnation 0), to replay.
+    pub(crate) first_claims: Vec<Option<Arc<[u8]>>>,
+    stash: Vec<Vec<u8>>,
+    pub(crate) attacks: u64,
+    pub(crate) forged_acks: u64,
+    pub(crate) forged_claims: u64,
+}
+
+impl Liars {
+    pub(crate) fn new(n: usize, liars: &[u32]) -> Self {
+        let mut is_liar = vec![false; n];
+        for &l in liars {
+            is_liar[l as usize] = true;
+        }
+        Liars {
+            is_liar,
+            first_claims: vec![None; n],
+            ..Liars::default()
+        }
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.is_liar.iter().filter(|&&l| l).count()
+    }
+}
+
+impl Sim {
+    fn sign_as(&self, liar: u32, update: &Update<u32>) -> Vec<u8> {
+        let Ok(body) = wire::encode_body(update) else {
+            return Vec::new();
+        };
+        let sig = match &self.keys {
+            Some(k) => k
+                .auth(liar)
+                .sign(&signed_message(&self.core_cfg.cluster, &body)),
+            None => Vec::new(),
+        };
+        wire::encode_signed(&body, &sig).unwrap_or_default()
+    }
+
+    fn incarnation_seen(&self, liar: u32, member: u32) -> Option<u64> {
+        self.nodes[liar as usize]
+            .core
+            .as_ref()?
+            .member(&member)
+            .map(|m| m.incarnation)
+    }
+
+    /// One attack by every live liar.
+    pub(crate) fn attack(&mut self) {
+        let n = self.cfg.nodes;
+        let honest: Vec<u32> = (0..n)
+            .filter(|&i| {
+                !self.liars.is_liar[i as usize] && self.nodes[i as usize].status == Status::Up
+            })
+            .collect();
+        let crashed: Vec<u32> = (0..n)
+            .filter(|&i| self.nodes[i as usize].status == Status::Down)
+            .collect();
+        if honest.len() < 2 {
+            return;
+        }
+        let victim = honest[self.fault_rng.index(honest.len())];
+        let liars: Vec<u32> = (0..n)
+            .filter(|&i| {
+                self.liars.is_liar[i as usize] && self.nodes[i as usize].status == Status::Up
+            })
+            .collect();
+        for liar in liars {
+            let mut entries = Vec::new();
+            if let Some(inc) = self.incarnation_seen(liar, victim) {
+                let dead = Update::Dead {
+                    id: victim,
+                    incarnation: inc,
+                    from: liar,
+                };
+                entries.push(self.sign_as(liar, &dead));
+            }
+            let own = honest[self.fault_rng.index(honest.len())];
+            if let Some(inc) = self.incarnation_seen(liar, own) {
+                let suspect = Update::Suspect {
+                    id: own,
+                    incarnation: inc,
+                    from: liar,
+                };
+                entries.push(self.sign_as(liar, &suspect));
+            }
+            let framed = honest[self.fault_rng.index(honest.len())];
+            let other = honest[self.fault_rng.index(honest.len())];
+            if let (Some(inc), true) = (self.incarnation_seen(liar, other), framed != other) {
+                let dead = Update::Dead {
+                    id: other,
+                    incarnation: inc,
+                    from: framed,
+                };
+                entries.push(self.sign_as(liar, &dead));
+            }
+            for _ in 0..RESURRECT.min(crashed.len()) {
+                let c = crashed[self.fault_rng.index(crashed.len())];
+                if let Some(old) = &self.liars.first_claims[c as usize] {
+                    entries.push(old.to_vec());
+                }
+                let inc = self.incarnation_seen(liar, c).unwrap_or(0);
+                let alive = Update::Alive {
+                    id: c,
+                    incarnation: inc + 1,
+                    name: format!("n{c}"),
+                    addrs: Vec::new(),
+                    meta: Default::default(),
+                };
+                entries.push(self.sign_as(liar, &alive));
+            }
+            if !self.liars.stash.is_empty() {
+                let i = self.fault_rng.index(self.liars.stash.len());
+                entries.push(self.liars.stash[i].clone());
+            }
+            self.liars.forged_claims += entries.len() as u64;
+            let Ok(payload) =
+                wire::encode_parts(&self.core_cfg.cluster, &Kind::<u32>::Gossip, &entries)
+            else {
+                continue;
+            };
+            for _ in 0..FANOUT {
+                let to = honest[self.fault_rng.index(honest.len())];
+                self.inject(liar, to, payload.clone());
+            }
+        }
+        self.liars.attacks += 1;
+    }
+
+    /// A message reaching a live liar: overheard claims are stashed for
+    /// replay, and a ping-req about a crashed member is answered with a
+    /// forged ack, as if the liar had reached it.
+    pub(crate) fn overhear(&mut self, d: &Delivery) {
+        if d.channel != Channel::Probe {
+            return;
+        }
+        let Ok(p): Result<Packet<u32>, _> =
+            wire::decode(&d.payload, 1 << 16, &self.core_cfg.cluster)
+        else {
+            return;
+        };
+        for g in p.gossip {
+            if self.liars.stash.len() < STASH {
+                self.liars.stash.push(g.into_vec());
+            } else {
+                let i = self.fault_rng.index(STASH);
+                self.liars.stash[i] = g.into_vec();
+            }
+        }
+        if let Kind::PingReq { seq, target, .. } = p.kind {
+            let down = self
+                .nodes
+                .get(target as usize)
+                .is_some_and(|t| t.status == Status::Down);
+            if down {
+                let none: [Vec<u8>; 0] = [];
+                if let Ok(ack) =
+                    wire::encode_parts(&self.core_cfg.cluster, &Kind::<u32>::Ack { seq }, &none)
+                {
+                    self.liars.forged_acks += 1;
+                    self.inject(d.to, d.from, ack);
+                }
+            }
+        }
+    }
+}
