@@ -195,6 +195,17 @@ fn bad_config_files_and_flags_exit_with_code_2_and_name_the_problem() {
     assert_usage_error(&cli(&["run", "--profile", "fast"]), "--profile");
     assert_usage_error(&cli(&["run", "--api", "nowhere"]), "--api");
     assert_usage_error(&cli(&["members", "--state", "sleepy"]), "--state");
+    // While the built-in testnet bootstrap list is empty (no public nodes
+    // yet), --testnet is a usage error pointing to the docs.
+    let shipped = include_str!("../../../testnet/bootstrap.txt");
+    if shipped
+        .lines()
+        .all(|l| l.split('#').next().unwrap_or("").trim().is_empty())
+    {
+        assert_usage_error(&cli(&["run", "--testnet"]), "docs/testnet.md");
+        let f = write(d, "testnet.toml", "testnet = true\n");
+        assert_usage_error(&cli(&["run", "--config", &f]), "testnet/bootstrap.txt");
+    }
 }
 
 #[test]

@@ -16,6 +16,7 @@ use futures_timer::Delay;
 use libp2p::core::transport::PortUse;
 use libp2p::core::Endpoint;
 use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{
     CloseConnection, ConnectionDenied, ConnectionId, DialError, FromSwarm, NetworkBehaviour,
@@ -367,7 +368,16 @@ impl Behaviour {
     fn publish_addrs(&mut self) {
         self.addrs_dirty = false;
         let mut addrs: Vec<Multiaddr> = Vec::new();
-        for a in self.external_addrs.iter().chain(self.listen_addrs.iter()) {
+        // External addresses first, then relayed ones (`/p2p-circuit`: the
+        // only way to reach a member behind NAT), then the rest, so the cap
+        // never cuts the addresses that work from anywhere.
+        let relayed = |a: &&Multiaddr| a.iter().any(|p| p == Protocol::P2pCircuit);
+        let ordered = self
+            .external_addrs
+            .iter()
+            .chain(self.listen_addrs.iter().filter(relayed))
+            .chain(self.listen_addrs.iter().filter(|a| !relayed(a)));
+        for a in ordered {
             if !addrs.contains(a) && addrs.len() < self.cfg.max_advertised_addrs {
                 addrs.push(a.clone());
             }
@@ -435,7 +445,7 @@ fn decode_addrs(addrs: &[Addr]) -> Vec<Multiaddr> {
 
 fn peer_of(ma: &Multiaddr) -> Option<PeerId> {
     ma.iter().find_map(|p| match p {
-        libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+        Protocol::P2p(id) => Some(id),
         _ => None,
     })
 }

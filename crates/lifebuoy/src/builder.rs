@@ -11,6 +11,7 @@ use libp2p::{Multiaddr, Swarm};
 
 use crate::error::Error;
 use crate::identity::load_or_create_identity;
+use crate::nat::{NatDriver, NatOptions, NodeBehaviour};
 use crate::node::{Node, Shared};
 use crate::subscription::new_view;
 use crate::transport::{self, TransportKind};
@@ -51,6 +52,9 @@ pub struct NodeBuilder {
     subscriber_capacity: usize,
     leave_timeout: Duration,
     incarnation: u64,
+    nat: Option<bool>,
+    relay_server: bool,
+    external: Vec<Multiaddr>,
     hook: Option<crate::node::EventHook>,
 }
 
@@ -75,6 +79,9 @@ impl NodeBuilder {
             subscriber_capacity: 1024,
             leave_timeout: DEFAULT_LEAVE_TIMEOUT,
             incarnation: 0,
+            nat: None,
+            relay_server: false,
+            external: Vec::new(),
             hook: None,
         }
     }
@@ -161,6 +168,35 @@ impl NodeBuilder {
         self
     }
 
+    /// NAT traversal (default on for the network transport, off for the
+    /// memory one): identify, AutoNAT against relay nodes, a relay slot on
+    /// up to [`crate::MAX_RELAYS`] relays when this node turns out to be
+    /// private (its `/p2p-circuit` address is then gossiped with its other
+    /// addresses), and DCUtR hole punching to turn relayed connections into
+    /// direct ones. See `docs/testnet.md`.
+    pub fn nat_traversal(mut self, on: bool) -> Self {
+        self.nat = Some(on);
+        self
+    }
+
+    /// Serves Circuit Relay v2 for NATed members (and answers their AutoNAT
+    /// probes). A relay node must be publicly reachable: its listen
+    /// addresses (other than loopback and unspecified ones) are taken as its
+    /// external addresses, along with any given to
+    /// [`NodeBuilder::external_address`].
+    pub fn relay_server(mut self, on: bool) -> Self {
+        self.relay_server = on;
+        self
+    }
+
+    /// An address others reach this node at (e.g. a port forwarded by a
+    /// router or a container runtime); confirmed as external and gossiped
+    /// first. Repeatable.
+    pub fn external_address(mut self, addr: Multiaddr) -> Self {
+        self.external.push(addr);
+        self
+    }
+
     /// Records libp2p's own swarm metrics (connections, dials, errors,
     /// bandwidth per protocol...) into `registry`, under the `libp2p` prefix.
     #[cfg(feature = "metrics")]
@@ -189,11 +225,27 @@ impl NodeBuilder {
             (None, None) => Keypair::generate_ed25519(),
         };
         let peer_id = keypair.public().to_peer_id();
-        let transport = transport::build(&keypair, self.transport, self.idle_timeout)?;
-        let behaviour = Behaviour::with_incarnation(&keypair, self.config, self.incarnation)?;
+        let opts = NatOptions {
+            traversal: self.nat.unwrap_or(self.transport == TransportKind::Network),
+            relay_server: self.relay_server,
+        };
+        let (relay_transport, relay_client) = if opts.traversal {
+            let (t, b) = libp2p::relay::client::new(peer_id);
+            (Some(t), Some(b))
+        } else {
+            (None, None)
+        };
+        let transport =
+            transport::build(&keypair, self.transport, self.idle_timeout, relay_transport)?;
+        let membership = Behaviour::with_incarnation(&keypair, self.config, self.incarnation)?;
+        let behaviour = NodeBehaviour::new(membership, &keypair, &opts, relay_client);
         let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
             .with_idle_connection_timeout(self.idle_timeout);
         let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_cfg);
+        let mut nat = NatDriver::new(opts);
+        for a in self.external {
+            swarm.add_external_address(a);
+        }
 
         let listen = if self.listen.is_empty() {
             default_listen(self.transport)
@@ -215,6 +267,7 @@ impl NodeBuilder {
             else {
                 break;
             };
+            nat.on_event(&mut swarm, &event);
             match event {
                 SwarmEvent::NewListenAddr {
                     listener_id,
@@ -245,7 +298,7 @@ impl NodeBuilder {
             }
         }
         if !self.bootstrap.is_empty() {
-            swarm.behaviour_mut().join(self.bootstrap);
+            swarm.behaviour_mut().membership.join(self.bootstrap);
         }
         let view = new_view(self.subscriber_capacity);
         tracing::info!(%peer_id, "lifebuoy node started");
@@ -255,6 +308,7 @@ impl NodeBuilder {
             shared,
             self.leave_timeout,
             self.hook,
+            nat,
         ))
     }
 }

@@ -11,8 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::error::Error;
+use crate::nat::{NatDriver, NatStats, NodeBehaviour, NodeBehaviourEvent, RESERVE_RETRY};
 use crate::subscription::{lock, SharedView, Subscription};
-use crate::{Behaviour, DriverStats};
+use crate::DriverStats;
 
 /// Capacity of the command channel from [`Node`] handles to the task.
 const COMMAND_CAPACITY: usize = 64;
@@ -43,6 +44,8 @@ pub struct NodeStats {
     /// This node's own entry: state (Alive, or Left after a leave), name,
     /// advertised addresses and metadata.
     pub local: Member<PeerId>,
+    /// NAT traversal: reachability, relays in use, hole punches.
+    pub nat: NatStats,
 }
 
 /// State the task shares with handles besides the view.
@@ -70,11 +73,12 @@ impl Node {
     }
 
     pub(crate) fn spawn(
-        swarm: Swarm<Behaviour>,
+        swarm: Swarm<NodeBehaviour>,
         view: SharedView,
         shared: Arc<Mutex<Shared>>,
         leave_timeout: Duration,
         hook: Option<EventHook>,
+        nat: NatDriver,
     ) -> Node {
         let peer_id = *swarm.local_peer_id();
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
@@ -85,6 +89,7 @@ impl Node {
             shared.clone(),
             leave_timeout,
             hook,
+            nat,
         ));
         Node {
             peer_id,
@@ -194,7 +199,7 @@ struct Leaving {
 /// Sees every swarm event before the node does (e.g. libp2p's metrics recorder).
 pub(crate) struct EventHook(pub(crate) Box<dyn FnMut(&NodeSwarmEvent) + Send>);
 
-type NodeSwarmEvent = SwarmEvent<crate::Event>;
+type NodeSwarmEvent = SwarmEvent<NodeBehaviourEvent>;
 
 impl std::fmt::Debug for EventHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -203,14 +208,17 @@ impl std::fmt::Debug for EventHook {
 }
 
 async fn run(
-    mut swarm: Swarm<Behaviour>,
+    mut swarm: Swarm<NodeBehaviour>,
     mut commands: mpsc::Receiver<Command>,
     view: SharedView,
     shared: Arc<Mutex<Shared>>,
     leave_timeout: Duration,
     mut hook: Option<EventHook>,
+    mut nat: NatDriver,
 ) {
-    let grace = swarm.behaviour().core().config().gossip_interval * 2;
+    let grace = swarm.behaviour().membership.core().config().gossip_interval * 2;
+    let mut nat_tick = tokio::time::interval(RESERVE_RETRY);
+    nat_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut leaving: Option<Leaving> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(25));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -220,16 +228,18 @@ async fn run(
                 if let Some(h) = hook.as_mut() {
                     (h.0)(&event);
                 }
+                nat.on_event(&mut swarm, &event);
                 on_swarm_event(event, &view, &shared)
             }
+            _ = nat_tick.tick() => nat.reserve(&mut swarm),
             cmd = commands.recv() => match cmd {
                 None => break,
-                Some(Command::Join(seeds)) => swarm.behaviour_mut().join(seeds),
+                Some(Command::Join(seeds)) => swarm.behaviour_mut().membership.join(seeds),
                 Some(Command::SetMetadata(meta, reply)) => {
-                    let _ = reply.send(swarm.behaviour_mut().set_metadata(meta));
+                    let _ = reply.send(swarm.behaviour_mut().membership.set_metadata(meta));
                 }
                 Some(Command::Stats(reply)) => {
-                    let b = swarm.behaviour();
+                    let b = &swarm.behaviour().membership;
                     let _ = reply.send(NodeStats {
                         core: b.core().stats().clone(),
                         driver: *b.stats(),
@@ -238,10 +248,11 @@ async fn run(
                         health_score: b.core().health_score(),
                         queued_updates: b.core().queued_updates(),
                         local: b.local_member().clone(),
+                        nat: nat.stats(),
                     });
                 }
                 Some(Command::Leave(reply)) => {
-                    swarm.behaviour_mut().leave();
+                    swarm.behaviour_mut().membership.leave();
                     leaving = Some(Leaving { reply, deadline: Instant::now() + leave_timeout, grace_until: None });
                 }
             },
@@ -249,7 +260,7 @@ async fn run(
         }
         if let Some(l) = leaving.as_mut() {
             let now = Instant::now();
-            if l.grace_until.is_none() && swarm.behaviour().leave_broadcast_done() {
+            if l.grace_until.is_none() && swarm.behaviour().membership.leave_broadcast_done() {
                 // Give the connections a moment to flush the frames just queued.
                 l.grace_until = Some(now + grace);
             }
@@ -263,9 +274,9 @@ async fn run(
     lock(&view).close();
 }
 
-fn on_swarm_event(event: SwarmEvent<crate::Event>, view: &SharedView, shared: &Arc<Mutex<Shared>>) {
+fn on_swarm_event(event: NodeSwarmEvent, view: &SharedView, shared: &Arc<Mutex<Shared>>) {
     match event {
-        SwarmEvent::Behaviour(e) => {
+        SwarmEvent::Behaviour(NodeBehaviourEvent::Membership(e)) => {
             tracing::debug!(event = e.name(), member = %e.member().id, "membership change");
             lock(view).apply(&e);
         }

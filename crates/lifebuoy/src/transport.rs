@@ -29,11 +29,31 @@ type Output = (PeerId, StreamMuxerBox);
 /// Builds the transport; `idle` is the swarm's idle connection timeout,
 /// used to keep QUIC's own keep-alives from firing on connections that
 /// are about to be closed anyway.
+/// With `relay`, `/p2p-circuit` addresses are dialed and listened on
+/// through Circuit Relay v2 (Noise + Yamux inside the circuit).
 pub(crate) fn build(
     kp: &Keypair,
     kind: TransportKind,
     idle: Duration,
+    relay: Option<libp2p::relay::client::Transport>,
 ) -> Result<Boxed<Output>, Error> {
+    let base = base(kp, kind, idle)?;
+    let Some(relay) = relay else {
+        return Ok(base);
+    };
+    let relayed = relay
+        .upgrade(Version::V1Lazy)
+        .authenticate(noise::Config::new(kp).map_err(|e| Error::Transport(e.to_string()))?)
+        .multiplex(yamux::Config::default())
+        .timeout(UPGRADE_TIMEOUT)
+        .boxed();
+    Ok(relayed
+        .or_transport(base)
+        .map(|e, _| e.into_inner())
+        .boxed())
+}
+
+fn base(kp: &Keypair, kind: TransportKind, idle: Duration) -> Result<Boxed<Output>, Error> {
     match kind {
         TransportKind::Memory => Ok(MemoryTransport::default()
             .upgrade(Version::V1)

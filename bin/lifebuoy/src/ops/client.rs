@@ -298,6 +298,16 @@ pub fn status(args: StatusArgs) -> Result<(), OpsError> {
         s.members.alive, s.members.suspect, s.members.dead, s.members.left
     );
     println!("connections:  {}", s.connections);
+    if let Some(n) = &s.nat {
+        println!(
+            "nat:          {} ({} relays, {} relayed connections, {} hole punches, {} failed)",
+            n.reachability,
+            n.relays.len(),
+            n.relayed_connections,
+            n.hole_punches,
+            n.hole_punch_failures
+        );
+    }
     println!("version:      {}", s.version);
     println!("uptime:       {} s", s.uptime_s);
     for a in &s.member.addrs {

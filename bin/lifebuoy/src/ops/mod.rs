@@ -11,6 +11,7 @@ mod logging;
 mod model;
 mod run;
 mod settings;
+mod testnet;
 
 /// The operator subcommands (flattened into the `lifebuoy` command).
 #[derive(Debug, clap::Subcommand)]

@@ -46,6 +46,24 @@ pub struct SelfView {
     pub version: String,
     /// Seconds since the node started.
     pub uptime_s: u64,
+    /// NAT traversal state (absent from older nodes).
+    #[serde(default)]
+    pub nat: Option<NatView>,
+}
+
+/// NAT traversal in `GET /v1/self`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatView {
+    /// `off`, `unknown`, `public` or `private` (AutoNAT's verdict).
+    pub reachability: String,
+    /// PeerIds of the relays holding a reservation for this node.
+    pub relays: Vec<String>,
+    /// Connections established through a relay so far.
+    pub relayed_connections: u64,
+    /// Relayed connections upgraded to direct ones by hole punching (DCUtR).
+    pub hole_punches: u64,
+    /// Hole punches that failed (the relayed connection stays in use).
+    pub hole_punch_failures: u64,
 }
 
 /// One `member` event on `/v1/events`.

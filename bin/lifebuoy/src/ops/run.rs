@@ -40,7 +40,12 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
         .identity_file(&s.identity)
         .name(s.name.clone())
         .profile(s.protocol.clone())
+        .nat_traversal(s.nat)
+        .relay_server(s.relay)
         .libp2p_metrics(&mut libp2p_metrics);
+    for a in &s.external {
+        builder = builder.external_address(a.clone());
+    }
     for (k, v) in &s.meta {
         builder = builder.metadata(k.clone(), v.clone());
     }

@@ -69,7 +69,8 @@ Exit codes: 0 success (including a graceful leave on SIGINT/SIGTERM), 1 runtime 
 )]
 pub struct RunArgs {
     /// TOML configuration file: top-level keys mirror these flags (name, listen,
-    /// bootstrap, identity, data_dir, api, profile, meta, log_format, events_json),
+    /// bootstrap, identity, data_dir, api, profile, meta, log_format, events_json,
+    /// relay, nat, testnet, external),
     /// and a [protocol] table overrides individual protocol settings (durations in ms).
     #[arg(long, value_name = "FILE", env = "LIFEBUOY_CONFIG")]
     pub config: Option<PathBuf>,
@@ -118,6 +119,26 @@ pub struct RunArgs {
     /// {"ev":"join"|"leave"|"update"|"suspect","node":NAME,"peer_id":ID,"state":STATE,"t_ms":CLOCK_MONOTONIC_MS}.
     #[arg(long, env = "LIFEBUOY_EVENTS_JSON")]
     pub events_json: bool,
+
+    /// Run as a bootstrap and relay node: serve Circuit Relay v2 to members
+    /// behind NAT and answer their AutoNAT probes. Needs a public address
+    /// (see docs/testnet.md).
+    #[arg(long, env = "LIFEBUOY_RELAY")]
+    pub relay: bool,
+
+    /// Turn NAT traversal off (no AutoNAT, relay reservations or hole punching).
+    #[arg(long, env = "LIFEBUOY_NO_NAT")]
+    pub no_nat: bool,
+
+    /// Join the public testnet through the bootstrap nodes built into this
+    /// binary (testnet/bootstrap.txt), in addition to any --bootstrap.
+    #[arg(long, env = "LIFEBUOY_TESTNET")]
+    pub testnet: bool,
+
+    /// An address others reach this node at (e.g. a forwarded port), as a
+    /// multiaddr; gossiped first. Repeat or separate with commas.
+    #[arg(long, value_name = "MULTIADDR", env = "LIFEBUOY_EXTERNAL", value_delimiter = ',', num_args = 1..)]
+    pub external: Vec<Multiaddr>,
 }
 
 /// Parses `k=v` (clap value parser; the error reads `expected k=v`).
@@ -140,6 +161,12 @@ pub struct Settings {
     pub meta: Metadata,
     pub log_format: LogFormat,
     pub events_json: bool,
+    /// Serve Circuit Relay v2.
+    pub relay: bool,
+    /// NAT traversal on.
+    pub nat: bool,
+    /// Addresses confirmed as external.
+    pub external: Vec<Multiaddr>,
 }
 
 /// What a config file may hold.
@@ -155,6 +182,10 @@ struct FileConfig {
     meta: Option<Metadata>,
     log_format: Option<LogFormat>,
     events_json: Option<bool>,
+    relay: Option<bool>,
+    nat: Option<bool>,
+    testnet: Option<bool>,
+    external: Option<Vec<Multiaddr>>,
     protocol: toml::Table,
 }
 
@@ -169,6 +200,10 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "meta",
     "log_format",
     "events_json",
+    "relay",
+    "nat",
+    "testnet",
+    "external",
     "protocol",
 ];
 
@@ -229,6 +264,10 @@ fn parse_file_text(text: &str) -> anyhow::Result<FileConfig> {
                 });
             }
             "events_json" => f.events_json = Some(typed(&key, value)?),
+            "relay" => f.relay = Some(typed(&key, value)?),
+            "nat" => f.nat = Some(typed(&key, value)?),
+            "testnet" => f.testnet = Some(typed(&key, value)?),
+            "external" => f.external = Some(parse_list(&key, value)?),
             "protocol" => {
                 let toml::Value::Table(t) = value else {
                     bail!("invalid value for `protocol`: expected a table ([protocol])");
@@ -351,7 +390,11 @@ pub fn resolve(args: RunArgs) -> anyhow::Result<Settings> {
             .filter_map(|s| s.parse().ok())
             .collect();
     }
-    let bootstrap = pick_list(args.bootstrap, file.bootstrap);
+    let mut bootstrap = pick_list(args.bootstrap, file.bootstrap);
+    if args.testnet || file.testnet.unwrap_or(false) {
+        bootstrap.extend(super::testnet::bootstrap_nodes()?);
+    }
+    let external = pick_list(args.external, file.external);
 
     let meta: Metadata = if args.meta.is_empty() {
         file.meta.unwrap_or_default()
@@ -387,6 +430,9 @@ pub fn resolve(args: RunArgs) -> anyhow::Result<Settings> {
         meta,
         log_format: args.log_format.or(file.log_format).unwrap_or_default(),
         events_json: args.events_json || file.events_json.unwrap_or(false),
+        relay: args.relay || file.relay.unwrap_or(false),
+        nat: !args.no_nat && file.nat.unwrap_or(true),
+        external,
     })
 }
 

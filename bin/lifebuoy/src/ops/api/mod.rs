@@ -20,7 +20,7 @@ use lifebuoy::{Member, MemberState, Metadata, Node};
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use super::model::{ErrorBody, MemberView, SelfView, StateCounts};
+use super::model::{ErrorBody, MemberView, NatView, SelfView, StateCounts};
 
 /// What the local node says about itself (the driver does not expose its local member yet).
 #[derive(Debug, Clone)]
@@ -295,6 +295,13 @@ async fn self_info(State(st): State<Arc<AppState>>) -> Result<Json<SelfView>, Ap
         connections: stats.connections as u64,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         uptime_s: st.started.elapsed().as_secs(),
+        nat: Some(NatView {
+            reachability: stats.nat.reachability.as_str().to_owned(),
+            relays: stats.nat.relays.iter().map(|p| p.to_string()).collect(),
+            relayed_connections: stats.nat.relayed_connections,
+            hole_punches: stats.nat.hole_punches,
+            hole_punch_failures: stats.nat.hole_punch_failures,
+        }),
     }))
 }
 
