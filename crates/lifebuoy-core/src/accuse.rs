@@ -95,9 +95,9 @@ impl<I: NodeId> Core<I> {
         let n = self.live_count();
         let min = self.cfg.suspicion_min(n);
         let max = self.cfg.suspicion_max(n);
-        // Expected independent confirmations, as memberlist: mult - 2, or none
-        // in a cluster too small to provide them.
-        let k = self.cfg.suspicion_mult.saturating_sub(2);
+        // Expected independent confirmations, or none in a cluster too small
+        // to provide them.
+        let k = self.cfg.suspicion_confirmations;
         let k = if (n as u64).saturating_sub(2) < u64::from(k) {
             0
         } else {
@@ -126,8 +126,11 @@ impl<I: NodeId> Core<I> {
         if origin == Origin::Local {
             self.stats.suspicions_raised += 1;
         }
-        self.queue_update(id, claim.raw);
+        self.queue_update(id.clone(), claim.raw);
         self.emit(Event::MemberSuspected(m));
+        if origin != Origin::Local {
+            self.maybe_check_suspect(now, &id, incarnation);
+        }
     }
 
     /// Another accuser of a member we already suspect: an independent

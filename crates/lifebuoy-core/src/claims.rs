@@ -278,6 +278,8 @@ impl<I: NodeId> Core<I> {
         };
         let claim = self.sign_claim(dead);
         self.declare_dead(now, id, incarnation, claim);
+        // Spread the verdict now rather than at the next gossip tick.
+        self.gossip_tick_inner(now);
     }
 
     /// Our own final check failed: the member is dead (SWIM 4.2).

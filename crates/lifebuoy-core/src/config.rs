@@ -21,9 +21,10 @@ fn bad(field: &'static str, reason: impl Into<String>) -> ConfigError {
     }
 }
 
-/// Every tunable of the protocol. Start from [`Config::lan`], [`Config::wan`]
-/// or [`Config::local`] (memberlist's `DefaultLANConfig`, `DefaultWANConfig`
-/// and `DefaultLocalConfig`) and change what you need; [`Config::validate`]
+/// Every tunable of the protocol. Start from [`Config::lan`] (lifebuoy's LAN
+/// timings), [`Config::memberlist_lan`], [`Config::wan`] or [`Config::local`]
+/// (memberlist's `DefaultLANConfig`, `DefaultWANConfig` and
+/// `DefaultLocalConfig`) and change what you need; [`Config::validate`]
 /// names the first field that cannot work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -31,18 +32,44 @@ pub struct Config {
     /// Cluster name carried in every message; messages from another cluster
     /// are dropped and counted. Default `"lifebuoy"`.
     pub cluster: String,
-    /// Time between two probes (SWIM's protocol period T'). LAN 1 s.
+    /// Time between two probes (SWIM's protocol period T'). LAN 800 ms (memberlist 1 s).
     #[serde(with = "duration_ms")]
     pub probe_interval: Duration,
-    /// How long to wait for a direct ack before asking others (ping-req). LAN 500 ms.
+    /// How long to wait for a direct ack before asking others (ping-req). LAN 200 ms (memberlist 500 ms).
     #[serde(with = "duration_ms")]
     pub probe_timeout: Duration,
     /// How many members are asked to probe indirectly (SWIM's k). LAN 3.
     pub indirect_checks: usize,
-    /// Minimum suspicion timeout is `suspicion_mult * max(1, log10(n)) * probe_interval`. LAN 4.
+    /// Minimum suspicion timeout is `suspicion_mult * max(1, log10(n)) * probe_interval`,
+    /// but never below `suspicion_floor`. LAN 1 (memberlist 4).
     pub suspicion_mult: u32,
     /// Maximum suspicion timeout is this times the minimum (Lifeguard). LAN 6.
     pub suspicion_max_timeout_mult: u32,
+    /// The minimum suspicion timeout never goes below this, whatever the
+    /// cluster size: a live member that stalls for less (GC pause, SIGSTOP,
+    /// VM migration) must still be able to refute. LAN 2 s; memberlist has
+    /// no floor (0).
+    #[serde(with = "duration_ms")]
+    pub suspicion_floor: Duration,
+    /// Independent confirmations (Lifeguard's K) that bring a suspicion's
+    /// timeout from the maximum down to the minimum. LAN 2; memberlist uses
+    /// `suspicion_mult - 2`. Clusters too small to provide them use the
+    /// minimum at once.
+    pub suspicion_confirmations: u32,
+    /// How many members, on average, check a fresh suspicion themselves:
+    /// a member that hears of one probes the suspect (ping and ping-req at
+    /// once) with probability `suspicion_checkers / (n - 1)`, and confirms
+    /// the suspicion if nothing answers within `probe_timeout`. This brings
+    /// the confirmations in within a second instead of waiting for other
+    /// members' random probes. LAN 8; 0 disables it (memberlist).
+    pub suspicion_checkers: u32,
+    /// Every this many probe periods the probe goes to this member's
+    /// successor on the ring of member ids instead of the next member of the
+    /// shuffled round-robin, so every member is probed at least once every
+    /// `successor_every * probe_interval` while its predecessor is healthy,
+    /// instead of after an exponentially distributed wait. LAN 2; 0
+    /// disables it (memberlist).
+    pub successor_every: u32,
     /// Each update is piggybacked up to `retransmit_mult * ceil(log10(n+1))` times. LAN 4.
     pub retransmit_mult: u32,
     /// Time between gossip-only messages while updates are queued. LAN 200 ms.
@@ -95,9 +122,31 @@ impl Default for Config {
 }
 
 impl Config {
-    /// memberlist's `DefaultLANConfig`: probe 1 s / 500 ms, k = 3, suspicion
-    /// mult 4, max mult 6, retransmit mult 4, gossip 200 ms to 3, push-pull 30 s.
+    /// lifebuoy's LAN preset, tuned to detect a crashed member in about
+    /// 3 s at 32 members (half of memberlist's LAN time) while a member
+    /// that stalls for 2 s is never declared failed (docs/protocol.md,
+    /// "Detection policy"): probe 800 ms / 200 ms with every other probe to
+    /// the ring successor, k = 3, suspicion mult 1 with a 2 s floor, max
+    /// mult 6, 2 confirmations gathered by 8 checkers, gossip 200 ms to 3,
+    /// push-pull 30 s.
     pub fn lan() -> Config {
+        Config {
+            probe_interval: Duration::from_millis(800),
+            probe_timeout: Duration::from_millis(200),
+            suspicion_mult: 1,
+            suspicion_floor: Duration::from_secs(2),
+            suspicion_confirmations: 2,
+            suspicion_checkers: 8,
+            successor_every: 2,
+            ..Config::memberlist_lan()
+        }
+    }
+
+    /// memberlist's `DefaultLANConfig`: probe 1 s / 500 ms, k = 3, suspicion
+    /// mult 4 (2 confirmations, no floor, no checkers), max mult 6,
+    /// retransmit mult 4, gossip 200 ms to 3, push-pull 30 s. The timings
+    /// HashiCorp Serf and Consul run with, for side-by-side comparisons.
+    pub fn memberlist_lan() -> Config {
         Config {
             cluster: "lifebuoy".to_owned(),
             probe_interval: Duration::from_secs(1),
@@ -105,6 +154,10 @@ impl Config {
             indirect_checks: 3,
             suspicion_mult: 4,
             suspicion_max_timeout_mult: 6,
+            suspicion_floor: Duration::ZERO,
+            suspicion_confirmations: 2,
+            suspicion_checkers: 0,
+            successor_every: 0,
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(200),
             gossip_nodes: 3,
@@ -129,11 +182,12 @@ impl Config {
             probe_interval: Duration::from_secs(5),
             probe_timeout: Duration::from_secs(3),
             suspicion_mult: 6,
+            suspicion_confirmations: 4,
             gossip_interval: Duration::from_millis(500),
             gossip_nodes: 4,
             push_pull_interval: Duration::from_secs(60),
             reconnect_interval: Duration::from_secs(60),
-            ..Config::lan()
+            ..Config::memberlist_lan()
         }
     }
 
@@ -144,18 +198,20 @@ impl Config {
             probe_timeout: Duration::from_millis(200),
             indirect_checks: 1,
             suspicion_mult: 3,
+            suspicion_confirmations: 1,
             retransmit_mult: 2,
             gossip_interval: Duration::from_millis(100),
             push_pull_interval: Duration::from_secs(15),
             reconnect_interval: Duration::from_secs(15),
-            ..Config::lan()
+            ..Config::memberlist_lan()
         }
     }
 
-    /// A preset by name: `lan`, `wan` or `local`.
+    /// A preset by name: `lan`, `memberlist-lan`, `wan` or `local`.
     pub fn preset(name: &str) -> Option<Config> {
         match name {
             "lan" => Some(Config::lan()),
+            "memberlist-lan" => Some(Config::memberlist_lan()),
             "wan" => Some(Config::wan()),
             "local" => Some(Config::local()),
             _ => None,
@@ -190,6 +246,12 @@ impl Config {
         }
         if self.suspicion_max_timeout_mult == 0 {
             return Err(bad("suspicion_max_timeout_mult", "must be at least 1"));
+        }
+        if self.suspicion_confirmations > 16 {
+            return Err(bad("suspicion_confirmations", "must be at most 16"));
+        }
+        if self.suspicion_floor > Duration::from_secs(3600) {
+            return Err(bad("suspicion_floor", "must be at most one hour"));
         }
         if self.retransmit_mult == 0 {
             return Err(bad("retransmit_mult", "must be at least 1"));
@@ -228,12 +290,14 @@ impl Config {
     }
 
     /// Minimum suspicion timeout for a cluster of `n` live members (memberlist's
-    /// `suspicionTimeout`): `suspicion_mult * max(1, log10(n)) * probe_interval`.
+    /// `suspicionTimeout`): `suspicion_mult * max(1, log10(n)) * probe_interval`,
+    /// raised to `suspicion_floor`.
     pub fn suspicion_min(&self, n: usize) -> Duration {
         let scale = (n.max(1) as f64).log10().max(1.0);
         // memberlist truncates the scale to milli-units.
         let milli = (scale * 1000.0).floor() as u64;
-        self.probe_interval * self.suspicion_mult * milli as u32 / 1000
+        let scaled = self.probe_interval * self.suspicion_mult * milli as u32 / 1000;
+        scaled.max(self.suspicion_floor)
     }
 
     /// Maximum suspicion timeout (Lifeguard): `suspicion_max_timeout_mult` times the minimum.
@@ -279,10 +343,15 @@ mod tests {
 
     #[test]
     fn presets_are_valid_and_match_memberlist() {
-        for c in [Config::lan(), Config::wan(), Config::local()] {
+        for c in [
+            Config::lan(),
+            Config::memberlist_lan(),
+            Config::wan(),
+            Config::local(),
+        ] {
             c.validate().expect("preset must validate");
         }
-        let lan = Config::lan();
+        let lan = Config::memberlist_lan();
         assert_eq!(lan.probe_interval, Duration::from_secs(1));
         assert_eq!(lan.probe_timeout, Duration::from_millis(500));
         assert_eq!(lan.indirect_checks, 3);
@@ -316,8 +385,18 @@ mod tests {
     }
 
     #[test]
-    fn suspicion_timeout_scales_with_log10_of_cluster_size_lifeguard_4() {
+    fn the_lan_minimum_suspicion_timeout_never_goes_below_its_floor() {
         let c = Config::lan();
+        assert_eq!(c.suspicion_min(2), Duration::from_secs(2));
+        assert_eq!(c.suspicion_min(32), Duration::from_secs(2));
+        // 1 * log10(1000) * 0.8 s is above the floor.
+        assert_eq!(c.suspicion_min(1000), Duration::from_millis(2400));
+        assert_eq!(c.suspicion_max(32), Duration::from_secs(12));
+    }
+
+    #[test]
+    fn suspicion_timeout_scales_with_log10_of_cluster_size_lifeguard_4() {
+        let c = Config::memberlist_lan();
         assert_eq!(c.suspicion_min(1), Duration::from_secs(4));
         assert_eq!(c.suspicion_min(10), Duration::from_secs(4));
         assert_eq!(c.suspicion_min(1000), Duration::from_secs(12));
@@ -328,7 +407,7 @@ mod tests {
 
     #[test]
     fn retransmit_limit_is_mult_times_ceil_log10_n_plus_1() {
-        let c = Config::lan();
+        let c = Config::memberlist_lan();
         assert_eq!(c.retransmit_limit(1), 4);
         assert_eq!(c.retransmit_limit(9), 4);
         assert_eq!(c.retransmit_limit(10), 8);

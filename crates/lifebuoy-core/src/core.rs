@@ -69,10 +69,14 @@ pub struct Core<I: NodeId> {
     pub(crate) suspicions: HashMap<I, Suspicion<I>>,
     /// Final checks in flight: probe sequence number -> suspect.
     pub(crate) final_checks: HashMap<u32, I>,
+    /// Checks of members others suspect, in flight: sequence number -> suspect.
+    pub(crate) suspect_checks: HashMap<u32, I>,
     pub(crate) queue: BroadcastQueue<I>,
     pub(crate) timers: Timers<I>,
     pub(crate) health: Health,
     pub(crate) probe: Option<Probe<I>>,
+    /// Probes started, to pick every `successor_every`-th for the ring successor.
+    pub(crate) probe_count: u32,
     pub(crate) relays: HashMap<u32, Relay<I>>,
     /// When we last reminded an accuser of our current incarnation.
     pub(crate) reminded: HashMap<I, Instant>,
@@ -167,8 +171,10 @@ impl<I: NodeId> Core<I> {
             table: Table::new(),
             suspicions: HashMap::new(),
             final_checks: HashMap::new(),
+            suspect_checks: HashMap::new(),
             timers,
             probe: None,
+            probe_count: 0,
             relays: HashMap::new(),
             reminded: HashMap::new(),
             next_seq: 0,
@@ -311,6 +317,11 @@ impl<I: NodeId> Core<I> {
                 incarnation,
                 seq,
             } => self.final_check_end(now, id, incarnation, seq),
+            Timer::SuspectCheck {
+                id,
+                incarnation,
+                seq,
+            } => self.suspect_check_end(now, id, incarnation, seq),
             Timer::JoinFollowup { step } => self.join_followup(step),
         }
     }
@@ -339,7 +350,7 @@ impl<I: NodeId> Core<I> {
                 return Err(e);
             }
         };
-        let is_sync = matches!(packet.kind, Kind::Sync { .. });
+        let is_sync = matches!(packet.kind, Kind::Sync { .. } | Kind::Digest { .. });
         if is_sync != (channel == Channel::Sync) {
             self.stats.misdirected += 1;
             return Err(WireError::WrongChannel(if is_sync {
@@ -360,9 +371,10 @@ impl<I: NodeId> Core<I> {
             Kind::Ping { seq, target } => self.on_ping(now, from, seq, target),
             Kind::Ack { seq } => self.on_ack(now, from, seq),
             Kind::PingReq { seq, target, addrs } => self.on_ping_req(now, from, seq, target, addrs),
-            Kind::Nack { seq } => self.on_nack(seq),
+            Kind::Nack { seq } => self.on_nack(now, seq),
             Kind::Gossip => {}
             Kind::Sync { reply, members, .. } => self.on_sync(now, from, reply, members),
+            Kind::Digest { digest } => self.on_digest(from, digest),
         }
         Ok(())
     }
@@ -649,7 +661,7 @@ fn count_kind<I>(c: &mut KindCounts, kind: &Kind<I>, by: u64) {
         Kind::PingReq { .. } => &mut c.ping_req,
         Kind::Nack { .. } => &mut c.nack,
         Kind::Gossip => &mut c.gossip,
-        Kind::Sync { .. } => &mut c.sync,
+        Kind::Sync { .. } | Kind::Digest { .. } => &mut c.sync,
     };
     *slot += by;
 }

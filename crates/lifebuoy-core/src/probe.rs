@@ -20,7 +20,7 @@ impl<I: NodeId> Core<I> {
         if let Some(p) = self.probe.as_ref().map(|p| p.seq) {
             self.probe_end(now, p);
         }
-        let Some(target) = self.table.next_probe_target(&mut self.rng) else {
+        let Some(target) = self.next_target() else {
             self.timers.set(now + interval, Timer::ProbeTick);
             return;
         };
@@ -60,6 +60,25 @@ impl<I: NodeId> Core<I> {
         );
         self.timers.set(now + interval, Timer::ProbeEnd { seq });
         self.timers.set(now + interval, Timer::ProbeTick);
+    }
+
+    /// Every `successor_every`-th probe goes to our successor on the ring of
+    /// member ids, the others to the next member of the shuffled round-robin
+    /// (SWIM 4.3). Each member is then probed at least once every
+    /// `successor_every` periods by its predecessor, which bounds the time
+    /// until someone notices a crash; the random probes keep SWIM's
+    /// guarantees when the predecessor itself is slow or gone.
+    fn next_target(&mut self) -> Option<I> {
+        let every = self.cfg.successor_every;
+        if every > 0 {
+            self.probe_count = self.probe_count.wrapping_add(1);
+            if self.probe_count % every == 0 {
+                if let Some(s) = self.table.ring_successor(&self.local.id) {
+                    return Some(s);
+                }
+            }
+        }
+        self.table.next_probe_target(&mut self.rng)
     }
 
     /// No direct ack within the probe timeout: ask `k` random members to
@@ -157,6 +176,10 @@ impl<I: NodeId> Core<I> {
             }
             return;
         }
+        if self.suspect_checks.remove(&seq).is_some() {
+            // The suspect answered our check: it is not confirmed by us.
+            return;
+        }
         if let Some(relay) = self.relays.remove(&seq) {
             let to = self.dest(&relay.requester);
             self.send_probe(to, Kind::Ack { seq: relay.seq }, None);
@@ -223,9 +246,16 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    pub(crate) fn on_nack(&mut self, seq: u32) {
-        if let Some(p) = self.probe.as_mut().filter(|p| p.seq == seq) {
-            p.nacks += 1;
+    /// A nack for our probe. Once every member we asked has answered that
+    /// the target did not answer them either, waiting for the end of the
+    /// period can only delay the suspicion: the probe fails now.
+    pub(crate) fn on_nack(&mut self, now: Instant, seq: u32) {
+        let Some(p) = self.probe.as_mut().filter(|p| p.seq == seq) else {
+            return;
+        };
+        p.nacks += 1;
+        if p.nacks_expected > 0 && p.nacks >= p.nacks_expected {
+            self.probe_end(now, seq);
         }
     }
 }

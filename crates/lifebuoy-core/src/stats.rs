@@ -52,6 +52,13 @@ pub struct Stats {
     pub self_refutes: u64,
     /// Members this node declared failed when its own suspicion timeout ran out.
     pub failures_declared: u64,
+    /// Members someone else suspected that this node probed itself.
+    pub suspect_checks: u64,
+    /// Of those, the ones that did not answer: this node confirmed the suspicion.
+    pub suspect_checks_failed: u64,
+    /// Push-pull digests received that matched this node's view (no full
+    /// exchange needed).
+    pub digests_matched: u64,
     /// Bytes from peers that were refused: malformed, oversized, wrong version.
     pub decode_errors: u64,
     /// Messages from another cluster.

@@ -150,8 +150,8 @@ impl<I: NodeId> Core<I> {
         self.send_join(now);
     }
 
-    /// Periodic push-pull with a random live member; the interval grows with
-    /// the cluster as memberlist's does.
+    /// Periodic push-pull with a random live member, digest first
+    /// (`crate::digest`); the interval grows with the cluster as memberlist's does.
     pub(crate) fn push_pull_tick(&mut self, now: Instant) {
         let interval = self.cfg.push_pull_scaled(self.live_count());
         self.timers.set(
@@ -170,7 +170,7 @@ impl<I: NodeId> Core<I> {
             .map(|m| m.id.clone());
         if let Some(t) = target {
             let to = self.dest(&t);
-            self.send_sync(to, false, true);
+            self.send_digest(to);
         }
     }
 

@@ -14,6 +14,10 @@ pub(crate) struct Table<I> {
     order: Vec<I>,
     cursor: usize,
     live: usize,
+    /// Bumped whenever the set of live members changes.
+    live_gen: u64,
+    /// The ring successor computed at `live_gen`.
+    ring: Option<(u64, Option<I>)>,
 }
 
 impl<I: NodeId> Table<I> {
@@ -24,6 +28,8 @@ impl<I: NodeId> Table<I> {
             order: Vec::new(),
             cursor: 0,
             live: 0,
+            live_gen: 0,
+            ring: None,
         }
     }
 
@@ -57,6 +63,7 @@ impl<I: NodeId> Table<I> {
         debug_assert!(!self.index.contains_key(&m.id));
         if m.state.is_live() {
             self.live += 1;
+            self.live_gen += 1;
         }
         self.index.insert(m.id.clone(), self.members.len() as u32);
         self.order.push(m.id.clone());
@@ -76,8 +83,9 @@ impl<I: NodeId> Table<I> {
         match (was_live, is_live) {
             (true, false) => self.live -= 1,
             (false, true) => self.live += 1,
-            _ => {}
+            _ => return Some(&self.members[i]),
         }
+        self.live_gen += 1;
         Some(&self.members[i])
     }
 
@@ -90,6 +98,7 @@ impl<I: NodeId> Table<I> {
         }
         if m.state.is_live() {
             self.live -= 1;
+            self.live_gen += 1;
         }
         // The probe order drops it lazily at the end of the round.
         Some(m)
@@ -118,6 +127,30 @@ impl<I: NodeId> Table<I> {
             }
         }
         None
+    }
+
+    /// The live member that follows `local` on the ring of member ids
+    /// (wrapping around). Recomputed only after the live set changed, so it
+    /// costs one scan per membership change, not one per probe.
+    pub(crate) fn ring_successor(&mut self, local: &I) -> Option<I> {
+        if let Some((gen, succ)) = &self.ring {
+            if *gen == self.live_gen {
+                return succ.clone();
+            }
+        }
+        let mut after: Option<&I> = None;
+        let mut first: Option<&I> = None;
+        for m in self.members.iter().filter(|m| m.state.is_live()) {
+            if m.id > *local && after.is_none_or(|a| m.id < *a) {
+                after = Some(&m.id);
+            }
+            if first.is_none_or(|f| m.id < *f) {
+                first = Some(&m.id);
+            }
+        }
+        let succ = after.or(first).cloned();
+        self.ring = Some((self.live_gen, succ.clone()));
+        succ
     }
 
     /// Up to `k` distinct random members matching `keep`.

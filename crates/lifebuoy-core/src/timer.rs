@@ -28,6 +28,8 @@ pub(crate) enum Timer<I> {
     Suspicion { id: I, incarnation: u64 },
     /// The final check of a suspect whose suspicion ran out is over.
     FinalCheck { id: I, incarnation: u64, seq: u32 },
+    /// Our own check of a member someone else suspects is over.
+    SuspectCheck { id: I, incarnation: u64, seq: u32 },
     /// A Dead or Left member may be forgotten.
     Reap { id: I, since: Instant },
     /// No answer from any seed yet: retry the join.

@@ -38,7 +38,12 @@ fn healthy_members_ack_direct_probes_and_nobody_is_suspected_swim_4_1() {
 #[test]
 fn every_member_is_probed_once_per_round_in_a_shuffled_order_swim_4_3() {
     let n = 9;
-    let mut net = Net::converged(n, quiet());
+    // Without the LAN preset's ring probes: pure SWIM round-robin.
+    let cfg = lifebuoy_core::Config {
+        successor_every: 0,
+        ..quiet()
+    };
+    let mut net = Net::converged(n, cfg);
     net.run_for(Duration::from_millis(24_500));
     let targets: Vec<u32> = net
         .sent
@@ -148,7 +153,13 @@ fn a_node_cut_off_from_everyone_raises_its_own_health_score_and_slows_down_lifeg
 
 #[test]
 fn a_probe_to_a_suspect_carries_the_suspicion_to_it_buddy_system_lifeguard_4_3() {
-    let mut net = Net::converged(4, quiet());
+    // memberlist's timings: a 4 s outage is shorter than the suspicion timeout.
+    let cfg = lifebuoy_core::Config {
+        push_pull_interval: Duration::ZERO,
+        reconnect_interval: Duration::ZERO,
+        ..lifebuoy_core::Config::memberlist_lan()
+    };
+    let mut net = Net::converged(4, cfg);
     net.run_for(Duration::from_secs(1));
     // 3 is unreachable long enough to be suspected, then comes back.
     net.isolated.insert(3);

@@ -8,6 +8,16 @@ use std::time::Duration;
 use common::{quiet, Net};
 use lifebuoy_core::{Config, MemberState};
 
+/// memberlist's LAN timings, quiet: outages of a few seconds stay shorter
+/// than the suspicion timeout, as these refutation tests need.
+fn quiet_memberlist() -> Config {
+    Config {
+        push_pull_interval: Duration::ZERO,
+        reconnect_interval: Duration::ZERO,
+        ..Config::memberlist_lan()
+    }
+}
+
 #[test]
 fn a_crashed_member_is_declared_failed_by_everyone_swim_4_2() {
     let mut net = Net::converged(8, quiet());
@@ -60,7 +70,7 @@ fn confirmations_from_other_members_shorten_the_suspicion_to_the_minimum_lifegua
 
 #[test]
 fn a_suspected_member_refutes_by_raising_its_incarnation_swim_4_2() {
-    let mut net = Net::converged(5, quiet());
+    let mut net = Net::converged(5, quiet_memberlist());
     net.run_for(Duration::from_secs(1));
     // 4 is unreachable for 3 s: long enough to be suspected, far shorter than the timeout.
     net.isolated.insert(4);
@@ -107,7 +117,7 @@ fn a_member_wrongly_declared_dead_comes_back_at_a_higher_incarnation_swim_4_2() 
 
 #[test]
 fn a_refutation_goes_straight_back_to_the_accuser_lifeguard_4_3() {
-    let mut net = Net::converged(6, quiet());
+    let mut net = Net::converged(6, quiet_memberlist());
     net.run_for(Duration::from_secs(1));
     net.isolated.insert(5);
     net.run_for(Duration::from_secs(6));

@@ -15,3 +15,18 @@ fn a_node_paused_two_seconds_in_ten_is_never_declared_failed_lifeguard_4_3() {
     assert_eq!(r.false_positives, 0);
     assert_eq!(r.counters["failed_events"], 0);
 }
+
+#[test]
+fn among_32_nodes_a_two_second_stall_is_never_declared_failed_lifeguard_4_3() {
+    // The LAN preset's 2 s suspicion floor is what makes this hold with
+    // 2 s detection timeouts (docs/protocol.md, "Detection policy").
+    let cfg = lifebuoy_sim::SimConfig {
+        duration_s: Some(300.0),
+        ..common::config(Scenario::Pause, 32, 2)
+    };
+    let r = common::run_passing(&cfg);
+    assert!(r.counters["pauses"] >= 25);
+    assert!(r.counters["suspected_events"] > 0, "the stalls are noticed");
+    assert_eq!(r.false_positives, 0);
+    assert_eq!(r.counters["failed_events"], 0);
+}

@@ -97,7 +97,7 @@ impl From<ScenarioArg> for Scenario {
 /// Deployment profile: protocol timing preset plus network latency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ProfileArg {
-    /// One datacenter: probe every 1 s, links 0.2-1 ms.
+    /// One datacenter: lifebuoy's LAN timings (probe every 0.8 s), links 0.2-1 ms.
     Lan,
     /// Across regions: probe every 5 s, links 10-150 ms.
     Wan,

@@ -23,7 +23,7 @@ pub const IDENTITY_FILE: &str = "node.key";
 /// Protocol profile presets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
-    /// memberlist's LAN defaults: probe 1 s / 500 ms, push-pull 30 s.
+    /// lifebuoy's LAN timings: probe 800 ms / 200 ms, ring probes, 2 s suspicion floor.
     Lan,
     /// memberlist's WAN defaults: probe 5 s / 3 s, push-pull 60 s.
     Wan,

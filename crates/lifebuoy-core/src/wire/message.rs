@@ -79,6 +79,15 @@ pub enum Kind<I> {
     /// Gossip only.
     #[serde(rename = "G")]
     Gossip,
+    /// Digest-first push-pull: a hash of the sender's whole view (sync
+    /// channel only). A partner whose view hashes differently answers with
+    /// a full push-pull.
+    #[serde(rename = "D")]
+    Digest {
+        /// The sender's view digest (`Core::view_digest`).
+        #[serde(rename = "d")]
+        digest: u64,
+    },
     /// Push-pull anti-entropy: the sender's whole view (sync channel only).
     #[serde(rename = "S")]
     Sync {
