@@ -72,7 +72,7 @@ impl<I: NodeId> Core<I> {
         let every = self.cfg.successor_every;
         if every > 0 {
             self.probe_count = self.probe_count.wrapping_add(1);
-            if self.probe_count % every == 0 {
+            if self.probe_count.is_multiple_of(every) {
                 if let Some(s) = self.table.ring_successor(&self.local.id) {
                     return Some(s);
                 }
