@@ -43,7 +43,7 @@ pub struct Config {
     /// Minimum suspicion timeout is `suspicion_mult * max(1, log10(n)) * probe_interval`,
     /// but never below `suspicion_floor`. LAN 1 (memberlist 4).
     pub suspicion_mult: u32,
-    /// Maximum suspicion timeout is this times the minimum (Lifeguard). LAN 6.
+    /// Maximum suspicion timeout is this times the minimum (Lifeguard). LAN 10 (memberlist 6).
     pub suspicion_max_timeout_mult: u32,
     /// The minimum suspicion timeout never goes below this, whatever the
     /// cluster size: a live member that stalls for less (GC pause, SIGSTOP,
@@ -127,13 +127,14 @@ impl Config {
     /// that stalls for 2 s is never declared failed (docs/protocol.md,
     /// "Detection policy"): probe 800 ms / 200 ms with every other probe to
     /// the ring successor, k = 3, suspicion mult 1 with a 2 s floor, max
-    /// mult 6, 2 confirmations gathered by 8 checkers, gossip 200 ms to 3,
+    /// mult 10, 2 confirmations gathered by 8 checkers, gossip 200 ms to 3,
     /// push-pull 30 s.
     pub fn lan() -> Config {
         Config {
             probe_interval: Duration::from_millis(800),
             probe_timeout: Duration::from_millis(200),
             suspicion_mult: 1,
+            suspicion_max_timeout_mult: 10,
             suspicion_floor: Duration::from_secs(2),
             suspicion_confirmations: 2,
             suspicion_checkers: 8,
@@ -391,7 +392,7 @@ mod tests {
         assert_eq!(c.suspicion_min(32), Duration::from_secs(2));
         // 1 * log10(1000) * 0.8 s is above the floor.
         assert_eq!(c.suspicion_min(1000), Duration::from_millis(2400));
-        assert_eq!(c.suspicion_max(32), Duration::from_secs(12));
+        assert_eq!(c.suspicion_max(32), Duration::from_secs(20));
     }
 
     #[test]
