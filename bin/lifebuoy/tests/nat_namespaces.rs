@@ -382,15 +382,33 @@ fn members_behind_two_nats_converge_through_relays_and_detect_a_killed_natted_me
     // ... and every NATed node holds a relay reservation (so the "alive"
     // above is not just the relays' word from the join).
     let relayed_everywhere = |procs: &Procs| {
-        procs.0.iter().filter(|p| !p.name.starts_with('r')).all(|p| {
-            let s = p.cli(&["status", "--json"]);
-            s["nat"]["relays"].as_array().is_some_and(|r| !r.is_empty())
-        })
+        procs
+            .0
+            .iter()
+            .filter(|p| !p.name.starts_with('r'))
+            .all(|p| {
+                let s = p.cli(&["status", "--json"]);
+                s["nat"]["relays"].as_array().is_some_and(|r| !r.is_empty())
+            })
     };
     while !(converged(&procs) && relayed_everywhere(&procs) && converged(&procs)) {
         if t0.elapsed() > CONVERGE_TIMEOUT {
-            let views: Vec<String> = procs.0.iter().map(|p| format!("{}: {:?} {}", p.name, p.view(), p.cli(&["status", "--json"])["nat"])).collect();
-            panic!("no convergence within {CONVERGE_TIMEOUT:?}:\n{}", views.join("\n"));
+            let views: Vec<String> = procs
+                .0
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}: {:?} {}",
+                        p.name,
+                        p.view(),
+                        p.cli(&["status", "--json"])["nat"]
+                    )
+                })
+                .collect();
+            panic!(
+                "no convergence within {CONVERGE_TIMEOUT:?}:\n{}",
+                views.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(500));
     }

@@ -56,8 +56,10 @@ pub struct Report {
     pub checks: BTreeMap<&'static str, Check>,
     /// Whether every check passed.
     pub passed: bool,
-    /// Signed claims: what was signed and verified, and what it cost.
-    pub signatures: Signatures,
+    /// Signed claims: what was signed and verified, and what it cost
+    /// (`None` where the run could not observe it, e.g. real processes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<Signatures>,
 }
 
 /// The cost of signed claims in a run. The counts are deterministic; the
@@ -223,7 +225,7 @@ pub(crate) fn build(sim: &Sim, wall_s: f64) -> Report {
         counters,
         checks,
         passed,
-        signatures: signatures(sim, to_secs_f64(end)),
+        signatures: Some(signatures(sim, to_secs_f64(end))),
     }
 }
 
@@ -273,8 +275,7 @@ impl fmt::Display for Report {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         writeln!(f, "counters: {}", counters.join(" "))?;
-        let s = &self.signatures;
-        if s.enabled {
+        if let Some(s) = self.signatures.as_ref().filter(|s| s.enabled) {
             writeln!(
                 f,
                 "signatures: {} signed, {} verified, {} bad; {:.1} us/sign, {:.1} us/verify: {:.1} CPU us per member per s",
@@ -285,7 +286,7 @@ impl fmt::Display for Report {
                 "accusations: {} implausible, {} rate-limited, {} ignored, {} down-weightings",
                 s.implausible, s.rate_limited, s.ignored, s.down_weightings
             )?;
-        } else {
+        } else if self.signatures.is_some() {
             writeln!(f, "signatures: off")?;
         }
         writeln!(f, "checks:")?;

@@ -19,7 +19,10 @@ fn liars_forging_and_replaying_claims_get_no_honest_member_declared_failed() {
     assert_eq!(r.false_positives, 0);
     assert_eq!(r.missed, Some(0), "crashed members were still detected");
     assert_eq!(r.counters["liars"], 8);
-    let s = &r.signatures;
+    let s = r
+        .signatures
+        .as_ref()
+        .expect("the simulator reports signatures");
     assert!(s.enabled);
     assert!(s.bad > 0, "forged claims were dropped: {s:?}");
     assert!(

@@ -222,6 +222,8 @@ pub(crate) fn build(
         counters,
         checks,
         passed,
+        // Real processes: signature costs are in each node's /metrics.
+        signatures: None,
     };
     Outcome {
         report,
