@@ -125,6 +125,9 @@ impl<I: NodeId> Core<I> {
             return;
         }
         let Some(cur) = self.table.get(&id) else {
+            if !self.admit(&id) {
+                return;
+            }
             if self.table.len() >= self.cfg.max_members {
                 self.stats.table_full_drops += 1;
                 return;

@@ -1,7 +1,7 @@
 //! The state machine: inputs (`handle_*` and commands, each taking `now`) and
 //! outputs (`poll_transmit`, `poll_event`, `poll_timeout`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -98,6 +98,8 @@ pub struct Core<I: NodeId> {
     pub(crate) own_claim: Option<((u64, MemberState), Claim<I>)>,
     /// Accusation rate limits, down-weighting and Dead-claim votes.
     pub(crate) accusers: Accusers<I>,
+    /// When set, only these members are admitted to the table.
+    pub(crate) allowlist: Option<HashSet<I>>,
 }
 
 impl<I: NodeId> Core<I> {
@@ -190,6 +192,7 @@ impl<I: NodeId> Core<I> {
             proofs: HashMap::new(),
             own_claim: None,
             accusers: Accusers::new(),
+            allowlist: None,
         })
     }
 
@@ -201,6 +204,23 @@ impl<I: NodeId> Core<I> {
         self.auth = auth;
         self.own_claim = None;
         self
+    }
+
+    /// Admits only the members in `allowed` to the member table (`None`:
+    /// anyone). Claims about others are dropped and counted in
+    /// [`Stats::not_admitted`]; members already known are kept.
+    pub fn set_allowlist(&mut self, allowed: Option<HashSet<I>>) {
+        self.allowlist = allowed;
+    }
+
+    /// Whether a member not yet in the table may be added to it: the
+    /// allowlist admits it, or there is none. Counts a refusal.
+    pub(crate) fn admit(&mut self, id: &I) -> bool {
+        if self.allowlist.as_ref().is_none_or(|a| a.contains(id)) {
+            return true;
+        }
+        self.stats.not_admitted += 1;
+        false
     }
 
     // ----- accessors -------------------------------------------------------
@@ -422,7 +442,7 @@ impl<I: NodeId> Core<I> {
         let room = self.cfg.max_members.saturating_sub(self.table.len());
         self.table.reserve(members.size_hint().0.min(room));
         for (id, info, incarnation, proof) in members {
-            if id == self.local.id || self.table.contains(&id) {
+            if id == self.local.id || self.table.contains(&id) || !self.admit(&id) {
                 continue;
             }
             if self.table.len() >= self.cfg.max_members {

@@ -69,6 +69,8 @@ pub struct Stats {
     pub bad_updates: u64,
     /// Claims dropped because the member table was full.
     pub table_full_drops: u64,
+    /// Claims about members not on the allowlist ([`crate::Core::set_allowlist`]), dropped.
+    pub not_admitted: u64,
     /// Queued updates dropped because the queue was full.
     pub queue_drops: u64,
     /// Events dropped because the driver did not drain them.

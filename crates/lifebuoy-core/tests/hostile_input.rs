@@ -136,3 +136,117 @@ fn a_forged_left_or_dead_claim_about_ourselves_is_refuted() {
     assert_eq!(net.core(0).local().incarnation, 2);
     assert_eq!(net.core(0).local().state, lifebuoy_core::MemberState::Alive);
 }
+
+fn gossip_of(updates: &[Update<u32>]) -> Vec<u8> {
+    let p = Packet {
+        kind: Kind::<u32>::Gossip,
+        gossip: updates
+            .iter()
+            .map(|u| serde_bytes::ByteBuf::from(wire::encode_update(u).expect("e")))
+            .collect(),
+    };
+    wire::encode("lifebuoy", &p).expect("encode")
+}
+
+fn fake_alive(id: u32) -> Update<u32> {
+    Update::Alive {
+        id,
+        incarnation: 0,
+        name: format!("fake-{id}"),
+        addrs: vec![],
+        meta: Default::default(),
+    }
+}
+
+#[test]
+fn a_flood_of_fake_joins_fills_the_table_only_to_max_members_and_the_queue_to_its_cap() {
+    let config = Config {
+        max_members: 50,
+        max_queued_updates: 64,
+        ..Config::lan()
+    };
+    let mut net = Net::converged(3, config);
+    let now = net.now;
+    let c = net.core_mut(0);
+    // 20 000 made-up members, 10 per message, as gossip and as push-pulls.
+    for batch in 0..2000u32 {
+        let ups: Vec<_> = (0..10).map(|i| fake_alive(1000 + batch * 10 + i)).collect();
+        c.handle_message(now, 1, Channel::Probe, &gossip_of(&ups))
+            .expect("well-formed");
+        assert!(c.member_count() <= 50);
+        assert!(c.queued_updates() <= 64);
+        while c.poll_transmit().is_some() {}
+        while c.poll_event().is_some() {}
+    }
+    assert_eq!(c.member_count(), 50);
+    assert!(c.stats().table_full_drops >= 19_000);
+    // The honest members are still there and still served.
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.state_of(0, 1), Some(lifebuoy_core::MemberState::Alive));
+}
+
+#[test]
+fn claims_about_members_not_on_the_allowlist_never_enter_the_table() {
+    let mut net = Net::converged(3, Config::lan());
+    net.core_mut(0)
+        .set_allowlist(Some([0u32, 1, 2, 7].into_iter().collect()));
+    let now = net.now;
+    let bytes = gossip_of(&[fake_alive(7), fake_alive(8), fake_alive(9)]);
+    net.core_mut(0)
+        .handle_message(now, 1, Channel::Probe, &bytes)
+        .expect("well-formed");
+    let c = net.core(0);
+    assert!(c.member(&7).is_some(), "an allowed member was refused");
+    assert!(c.member(&8).is_none() && c.member(&9).is_none());
+    assert_eq!(c.stats().not_admitted, 2);
+}
+
+#[test]
+fn an_unknown_protocol_version_is_dropped_and_counted_and_the_node_keeps_answering() {
+    #[derive(serde::Serialize)]
+    struct Future<'a> {
+        v: u8,
+        c: &'a str,
+        p: u32,
+    }
+    let mut net = Net::converged(2, Config::lan());
+    let bytes = cbor4ii::serde::to_vec(
+        Vec::new(),
+        &Future {
+            v: 2,
+            c: "lifebuoy",
+            p: 7,
+        },
+    )
+    .expect("encode");
+    let now = net.now;
+    let c = net.core_mut(0);
+    assert_eq!(
+        c.handle_message(now, 1, Channel::Probe, &bytes),
+        Err(WireError::UnsupportedVersion(2))
+    );
+    assert_eq!(c.stats().decode_errors, 1);
+    let ping = wire::encode(
+        "lifebuoy",
+        &Packet {
+            kind: Kind::Ping {
+                seq: 9,
+                target: 0u32,
+            },
+            gossip: vec![],
+        },
+    )
+    .expect("encode");
+    c.handle_message(now, 1, Channel::Probe, &ping)
+        .expect("a ping");
+    let ack = std::iter::from_fn(|| c.poll_transmit()).find_map(|t| {
+        match wire::decode::<u32>(&t.payload, 1 << 20, "lifebuoy") {
+            Ok(Packet {
+                kind: Kind::Ack { seq: 9 },
+                ..
+            }) => Some(()),
+            _ => None,
+        }
+    });
+    assert!(ack.is_some(), "no ack after the unknown version");
+}

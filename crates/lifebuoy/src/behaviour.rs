@@ -25,11 +25,13 @@ use libp2p::swarm::{
 use libp2p::{Multiaddr, PeerId};
 use lifebuoy_core::{
     Addr, Channel, CommandError, ConfigError, Core, Destination, Member, MemberInfo, Metadata,
+    WireError,
 };
 
 use crate::auth::PeerAuth;
 use crate::config::{random_seed, Config};
-use crate::handler::{FromBehaviour, Handler, ToBehaviour};
+use crate::handler::{DropReason, FromBehaviour, Handler, ToBehaviour};
+use crate::ratelimit::PeerLimiter;
 use crate::stats::DriverStats;
 
 /// A membership change, as reported by the core.
@@ -39,6 +41,13 @@ pub type Event = lifebuoy_core::Event<PeerId>;
 const MAX_SEED_DIALS: usize = 64;
 /// Most peers with messages waiting for a dial.
 const MAX_DIALING_PEERS: usize = 256;
+/// Least time between two warnings about messages from another cluster.
+const WRONG_CLUSTER_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Why a connection was denied: the peer is not on the allowlist.
+#[derive(Debug, thiserror::Error)]
+#[error("peer {0} is not on the allowlist")]
+pub struct NotAllowed(pub PeerId);
 
 #[derive(Debug)]
 struct Conn {
@@ -71,6 +80,8 @@ pub struct Behaviour {
     actions: VecDeque<ToSwarm<Event, FromBehaviour>>,
     waker: Option<Waker>,
     stats: DriverStats,
+    limiter: PeerLimiter,
+    wrong_cluster_logged: Option<Instant>,
 }
 
 impl Behaviour {
@@ -97,7 +108,7 @@ impl Behaviour {
             meta: config.metadata.clone(),
         };
         let seed = config.rng_seed.unwrap_or_else(random_seed);
-        let core = Core::new(
+        let mut core = Core::new(
             config.protocol.clone(),
             local_peer_id,
             info,
@@ -106,9 +117,9 @@ impl Behaviour {
             Instant::now(),
         )?
         .with_auth(Box::new(PeerAuth::new(keypair.clone())));
+        core.set_allowlist(config.allowed_peers.clone());
         Ok(Behaviour {
             core,
-            cfg: config,
             local_peer_id,
             timer: None,
             timer_at: None,
@@ -122,6 +133,9 @@ impl Behaviour {
             actions: VecDeque::new(),
             waker: None,
             stats: DriverStats::default(),
+            limiter: PeerLimiter::new(config.max_frames_per_peer_per_sec, config.frame_burst),
+            wrong_cluster_logged: None,
+            cfg: config,
         })
     }
 
@@ -393,19 +407,61 @@ impl Behaviour {
     }
 
     fn on_frame(&mut self, peer: PeerId, conn: ConnectionId, channel: Channel, payload: &[u8]) {
+        let now = Instant::now();
         if let Some(c) = self.connections.get_mut(&conn) {
-            c.last_used = Instant::now();
+            c.last_used = now;
         }
         self.stats.frames_in += 1;
         self.stats.bytes_in += payload.len() as u64;
-        if let Err(e) = self
-            .core
-            .handle_message(Instant::now(), peer, channel, payload)
-        {
-            self.stats.decode_errors += 1;
-            tracing::debug!(%peer, ?channel, error = %e, "undecodable message dropped");
+        if !self.limiter.allow(peer, now) {
+            self.stats.rate_limited += 1;
+            tracing::trace!(%peer, "frame above the peer's rate dropped");
+            return;
+        }
+        match self.core.handle_message(now, peer, channel, payload) {
+            Ok(()) => {}
+            Err(WireError::WrongCluster { theirs, ours }) => {
+                self.stats.wrong_cluster += 1;
+                let quiet = self
+                    .wrong_cluster_logged
+                    .is_some_and(|t| now.saturating_duration_since(t) < WRONG_CLUSTER_LOG_EVERY);
+                if !quiet {
+                    self.wrong_cluster_logged = Some(now);
+                    tracing::warn!(
+                        %peer,
+                        their_cluster = %theirs,
+                        our_cluster = %ours,
+                        "refused a message from cluster {theirs:?}: this node is in cluster {ours:?}"
+                    );
+                }
+            }
+            Err(e) => {
+                self.stats.decode_errors += 1;
+                match e {
+                    WireError::TooLarge { .. } => self.stats.oversized += 1,
+                    WireError::UnsupportedVersion(_) => self.stats.unsupported_version += 1,
+                    _ => {}
+                }
+                tracing::debug!(%peer, ?channel, error = %e, "undecodable message dropped");
+            }
         }
         self.drain_core();
+    }
+
+    fn allowed(&self, peer: &PeerId) -> bool {
+        self.cfg
+            .allowed_peers
+            .as_ref()
+            .is_none_or(|a| a.contains(peer) || *peer == self.local_peer_id)
+    }
+
+    fn check_allowed(&mut self, peer: PeerId) -> Result<(), ConnectionDenied> {
+        if self.allowed(&peer) {
+            return Ok(());
+        }
+        self.stats.connections_denied += 1;
+        tracing::debug!(%peer, "connection denied: not on the allowlist");
+        Err(ConnectionDenied::new(NotAllowed(peer)))
     }
 
     /// Fires due timers and re-arms the one timer at the core's next deadline.
@@ -457,10 +513,11 @@ impl NetworkBehaviour for Behaviour {
     fn handle_established_inbound_connection(
         &mut self,
         _: ConnectionId,
-        _: PeerId,
+        peer: PeerId,
         _: &Multiaddr,
         _: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
+        self.check_allowed(peer)?;
         Ok(Handler::new(self.cfg.protocol.max_sync_bytes))
     }
 
@@ -471,6 +528,9 @@ impl NetworkBehaviour for Behaviour {
         _: &[Multiaddr],
         _: Endpoint,
     ) -> Result<Vec<Multiaddr>, ConnectionDenied> {
+        if let Some(p) = maybe_peer {
+            self.check_allowed(p)?;
+        }
         Ok(maybe_peer
             .and_then(|p| self.core.member(&p).map(|m| decode_addrs(&m.info.addrs)))
             .unwrap_or_default())
@@ -479,11 +539,12 @@ impl NetworkBehaviour for Behaviour {
     fn handle_established_outbound_connection(
         &mut self,
         _: ConnectionId,
-        _: PeerId,
+        peer: PeerId,
         _: &Multiaddr,
         _: Endpoint,
         _: PortUse,
     ) -> Result<THandler<Self>, ConnectionDenied> {
+        self.check_allowed(peer)?;
         Ok(Handler::new(self.cfg.protocol.max_sync_bytes))
     }
 
@@ -526,6 +587,14 @@ impl NetworkBehaviour for Behaviour {
         match event {
             ToBehaviour::Received { channel, payload } => {
                 self.on_frame(peer, conn, channel, &payload)
+            }
+            ToBehaviour::Dropped {
+                channel,
+                frames,
+                reason: DropReason::BadFrame,
+            } => {
+                tracing::debug!(%peer, ?channel, "oversized or malformed frame; stream closed");
+                self.stats.bad_frames += frames as u64;
             }
             ToBehaviour::Dropped {
                 channel,

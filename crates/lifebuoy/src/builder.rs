@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::identity::Keypair;
+use libp2p::pnet::PreSharedKey;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, Swarm};
 
@@ -56,6 +57,7 @@ pub struct NodeBuilder {
     relay_server: bool,
     external: Vec<Multiaddr>,
     hook: Option<crate::node::EventHook>,
+    psk: Option<PreSharedKey>,
 }
 
 impl Default for NodeBuilder {
@@ -83,6 +85,7 @@ impl NodeBuilder {
             relay_server: false,
             external: Vec::new(),
             hook: None,
+            psk: None,
         }
     }
 
@@ -133,6 +136,13 @@ impl NodeBuilder {
     /// The whole behaviour configuration (replaces name, metadata and profile).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Admits only these peers: other connections are denied and claims
+    /// about other members are dropped (see [`Config::allowed_peers`]).
+    pub fn allowed_peers(mut self, peers: impl IntoIterator<Item = libp2p::PeerId>) -> Self {
+        self.config.allowed_peers = Some(peers.into_iter().collect());
         self
     }
 
@@ -209,6 +219,16 @@ impl NodeBuilder {
         self
     }
 
+    /// Puts the node on a libp2p private network (pnet): every connection
+    /// starts with a handshake that only peers holding the same key complete,
+    /// before Noise. pnet wraps TCP (and the memory transport) only, so QUIC
+    /// is off: [`NodeBuilder::start`] refuses QUIC listen or bootstrap
+    /// addresses, and the default listen address is TCP only.
+    pub fn pre_shared_key(mut self, psk: PreSharedKey) -> Self {
+        self.psk = Some(psk);
+        self
+    }
+
     /// Uses the in-process memory transport (tests, simulations).
     pub fn memory_transport(mut self) -> Self {
         self.transport = TransportKind::Memory;
@@ -225,6 +245,10 @@ impl NodeBuilder {
             (None, None) => Keypair::generate_ed25519(),
         };
         let peer_id = keypair.public().to_peer_id();
+        if self.psk.is_some() {
+            check_no_quic(&self.listen, "listen")?;
+            check_no_quic(&self.bootstrap, "bootstrap")?;
+        }
         let opts = NatOptions {
             traversal: self.nat.unwrap_or(self.transport == TransportKind::Network),
             relay_server: self.relay_server,
@@ -235,8 +259,13 @@ impl NodeBuilder {
         } else {
             (None, None)
         };
-        let transport =
-            transport::build(&keypair, self.transport, self.idle_timeout, relay_transport)?;
+        let transport = transport::build(
+            &keypair,
+            self.transport,
+            self.idle_timeout,
+            relay_transport,
+            self.psk,
+        )?;
         let membership = Behaviour::with_incarnation(&keypair, self.config, self.incarnation)?;
         let behaviour = NodeBehaviour::new(membership, &keypair, &opts, relay_client);
         let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
@@ -248,7 +277,7 @@ impl NodeBuilder {
         }
 
         let listen = if self.listen.is_empty() {
-            default_listen(self.transport)
+            default_listen(self.transport, self.psk.is_some())
         } else {
             self.listen
         };
@@ -313,14 +342,30 @@ impl NodeBuilder {
     }
 }
 
-fn default_listen(kind: TransportKind) -> Vec<Multiaddr> {
+/// A private network (pnet) cannot use QUIC: name the first QUIC address.
+fn check_no_quic(addrs: &[Multiaddr], field: &'static str) -> Result<(), Error> {
+    match addrs.iter().find(|a| transport::is_quic(a)) {
+        Some(a) => Err(Error::Config(lifebuoy_core::ConfigError {
+            field,
+            reason: format!(
+                "{a} is a QUIC address, but a pre-shared key (private network) works on TCP only"
+            ),
+        })),
+        None => Ok(()),
+    }
+}
+
+#[allow(unused_variables)]
+fn default_listen(kind: TransportKind, private: bool) -> Vec<Multiaddr> {
     let parse = |s: &str| s.parse::<Multiaddr>().ok();
     match kind {
         TransportKind::Memory => parse("/memory/0").into_iter().collect(),
         TransportKind::Network => {
             let mut v = Vec::new();
             #[cfg(feature = "quic")]
-            v.extend(parse("/ip4/0.0.0.0/udp/0/quic-v1"));
+            if !private {
+                v.extend(parse("/ip4/0.0.0.0/udp/0/quic-v1"));
+            }
             #[cfg(feature = "tcp")]
             v.extend(parse("/ip4/0.0.0.0/tcp/0"));
             v

@@ -1,7 +1,9 @@
 //! Configuration of the [`crate::Behaviour`].
 
+use std::collections::HashSet;
 use std::time::Duration;
 
+use libp2p::PeerId;
 use lifebuoy_core::Metadata;
 
 /// How a [`crate::Behaviour`] runs: the protocol tunables (a
@@ -29,6 +31,18 @@ pub struct Config {
     /// How long a dial may stay pending before messages for that peer
     /// trigger a new one. Default 10 s.
     pub dial_timeout: Duration,
+    /// Frames accepted per second from one peer (a token bucket per peer);
+    /// above it frames are dropped before decoding and counted in
+    /// [`crate::DriverStats::rate_limited`]. 0 turns limiting off. Default
+    /// 200, far above what SWIM sends one peer (a few per second).
+    pub max_frames_per_peer_per_sec: u32,
+    /// The bucket's size: frames one peer may send at once. Default 400.
+    pub frame_burst: u32,
+    /// When set, only these peers may connect or be admitted to the member
+    /// table: other connections are denied (counted in
+    /// [`crate::DriverStats::connections_denied`]) and claims about other
+    /// members are dropped (the core's `not_admitted`). Default `None`: anyone.
+    pub allowed_peers: Option<HashSet<PeerId>>,
 }
 
 impl Default for Config {
@@ -49,6 +63,9 @@ impl Config {
             max_advertised_addrs: 8,
             rng_seed: None,
             dial_timeout: Duration::from_secs(10),
+            max_frames_per_peer_per_sec: 200,
+            frame_burst: 400,
+            allowed_peers: None,
         }
     }
 
@@ -61,6 +78,12 @@ impl Config {
     /// Sets one metadata entry.
     pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Admits only these peers (see [`Config::allowed_peers`]).
+    pub fn with_allowed_peers(mut self, peers: impl IntoIterator<Item = PeerId>) -> Self {
+        self.allowed_peers = Some(peers.into_iter().collect());
         self
     }
 

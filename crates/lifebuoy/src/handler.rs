@@ -71,6 +71,9 @@ pub enum DropReason {
     StreamError,
     /// Too many frames were queued.
     QueueFull,
+    /// An inbound frame above the channel's limit or with a broken length
+    /// prefix; the stream was closed.
+    BadFrame,
 }
 
 type WriteFuture = BoxFuture<'static, (Stream, io::Result<()>)>;
@@ -262,6 +265,16 @@ impl ConnectionHandler for Handler {
                     ));
                 }
                 Ok(None) => {}
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    tracing::debug!(?channel, error = %e, "bad inbound frame; stream closed");
+                    return Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(
+                        ToBehaviour::Dropped {
+                            channel,
+                            frames: 1,
+                            reason: DropReason::BadFrame,
+                        },
+                    ));
+                }
                 Err(e) => tracing::debug!(?channel, error = %e, "inbound stream failed; dropped"),
             }
         }

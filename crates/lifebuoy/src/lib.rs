@@ -89,6 +89,7 @@ mod identity;
 mod nat;
 mod node;
 pub mod protocol;
+mod ratelimit;
 mod stats;
 mod subscription;
 mod transport;

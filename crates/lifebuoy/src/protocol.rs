@@ -88,6 +88,9 @@ pub async fn write_frames<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -
     stream.flush().await
 }
 
+/// Memory set aside up front for a frame; larger ones grow as bytes arrive.
+const READ_CHUNK: usize = 16 * 1024;
+
 /// Reads one frame of at most `max` bytes. `Ok(None)` is a clean end of
 /// stream between frames; a frame above `max` is an `InvalidData` error
 /// (the stream is then dropped: its framing can no longer be trusted).
@@ -127,8 +130,16 @@ pub async fn read_frame<S: AsyncRead + Unpin>(
             format!("frame of {len} bytes above the limit of {max}"),
         ));
     }
-    let mut buf = vec![0u8; len];
-    stream.read_exact(&mut buf).await?;
+    // Grow with the bytes that actually arrive: a peer announcing a large
+    // frame and sending nothing costs at most one read buffer, not `len`.
+    let mut buf = Vec::with_capacity(len.min(READ_CHUNK));
+    let got = (&mut *stream)
+        .take(len as u64)
+        .read_to_end(&mut buf)
+        .await?;
+    if got < len {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
     Ok(Some(buf))
 }
 

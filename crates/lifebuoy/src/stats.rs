@@ -16,8 +16,16 @@ pub struct DriverStats {
     /// Frames dropped: undialable peer, stream failure, queue overflow,
     /// protocol not supported.
     pub frames_dropped: u64,
-    /// Received frames the core could not decode.
+    /// Received frames the core refused: malformed, oversized, unknown
+    /// version, wrong channel (not another cluster: see `wrong_cluster`).
     pub decode_errors: u64,
+    /// Of `decode_errors`: above the channel's size limit.
+    pub oversized: u64,
+    /// Of `decode_errors`: a protocol version this node does not speak.
+    pub unsupported_version: u64,
+    /// Inbound frames whose length prefix was broken or above the
+    /// channel's limit; the stream they came on was closed.
+    pub bad_frames: u64,
     /// Dials started.
     pub dials: u64,
     /// Dials that failed.
@@ -26,4 +34,10 @@ pub struct DriverStats {
     pub connections_established: u64,
     /// Connections closed because the cap was reached.
     pub connections_evicted: u64,
+    /// Connections refused because the peer is not on the allowlist.
+    pub connections_denied: u64,
+    /// Frames dropped because their peer sent above its rate.
+    pub rate_limited: u64,
+    /// Frames from another cluster (also in the core's `wrong_cluster`).
+    pub wrong_cluster: u64,
 }

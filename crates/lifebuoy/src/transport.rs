@@ -6,6 +6,7 @@ use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::core::transport::{Boxed, MemoryTransport};
 use libp2p::core::upgrade::Version;
 use libp2p::identity::Keypair;
+use libp2p::pnet::{PnetConfig, PreSharedKey};
 use libp2p::{noise, yamux, PeerId, Transport as _};
 
 use crate::error::Error;
@@ -31,13 +32,17 @@ type Output = (PeerId, StreamMuxerBox);
 /// are about to be closed anyway.
 /// With `relay`, `/p2p-circuit` addresses are dialed and listened on
 /// through Circuit Relay v2 (Noise + Yamux inside the circuit).
+/// With a pre-shared key every connection first runs the libp2p
+/// private-network handshake (pnet), and QUIC, which pnet cannot wrap, is
+/// left out.
 pub(crate) fn build(
     kp: &Keypair,
     kind: TransportKind,
     idle: Duration,
     relay: Option<libp2p::relay::client::Transport>,
+    psk: Option<PreSharedKey>,
 ) -> Result<Boxed<Output>, Error> {
-    let base = base(kp, kind, idle)?;
+    let base = base(kp, kind, idle, psk)?;
     let Some(relay) = relay else {
         return Ok(base);
     };
@@ -53,23 +58,50 @@ pub(crate) fn build(
         .boxed())
 }
 
-fn base(kp: &Keypair, kind: TransportKind, idle: Duration) -> Result<Boxed<Output>, Error> {
-    match kind {
-        TransportKind::Memory => Ok(MemoryTransport::default()
+fn base(
+    kp: &Keypair,
+    kind: TransportKind,
+    idle: Duration,
+    psk: Option<PreSharedKey>,
+) -> Result<Boxed<Output>, Error> {
+    let noise = || noise::Config::new(kp).map_err(|e| Error::Transport(e.to_string()));
+    match (kind, psk) {
+        (TransportKind::Memory, None) => Ok(MemoryTransport::default()
             .upgrade(Version::V1)
-            .authenticate(noise::Config::new(kp).map_err(|e| Error::Transport(e.to_string()))?)
+            .authenticate(noise()?)
             .multiplex(yamux::Config::default())
             .timeout(UPGRADE_TIMEOUT)
             .boxed()),
-        TransportKind::Network => network(kp, idle),
+        (TransportKind::Memory, Some(psk)) => Ok(MemoryTransport::default()
+            .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
+            .upgrade(Version::V1)
+            .authenticate(noise()?)
+            .multiplex(yamux::Config::default())
+            .timeout(UPGRADE_TIMEOUT)
+            .boxed()),
+        (TransportKind::Network, psk) => network(kp, idle, psk),
     }
 }
 
+/// Whether `addr` needs QUIC, which a private network (pnet) cannot use.
+pub(crate) fn is_quic(addr: &libp2p::Multiaddr) -> bool {
+    addr.iter().any(|p| {
+        matches!(
+            p,
+            libp2p::multiaddr::Protocol::QuicV1 | libp2p::multiaddr::Protocol::Quic
+        )
+    })
+}
+
 #[allow(unused_variables, unused_mut, unused_assignments)]
-fn network(kp: &Keypair, idle: Duration) -> Result<Boxed<Output>, Error> {
+fn network(
+    kp: &Keypair,
+    idle: Duration,
+    psk: Option<PreSharedKey>,
+) -> Result<Boxed<Output>, Error> {
     let mut transport: Option<Boxed<Output>> = None;
     #[cfg(feature = "quic")]
-    {
+    if psk.is_none() {
         // Path MTU discovery sends padded probes of up to 1452 bytes on every
         // new connection (and again every 10 minutes); lifebuoy's probe
         // messages fit in QUIC's minimum 1200-byte datagram, so it only costs.
@@ -86,21 +118,34 @@ fn network(kp: &Keypair, idle: Duration) -> Result<Boxed<Output>, Error> {
     }
     #[cfg(feature = "tcp")]
     {
-        let tcp = libp2p::tcp::tokio::Transport::new(libp2p::tcp::Config::default().nodelay(true))
-            .upgrade(Version::V1Lazy)
-            .authenticate(noise::Config::new(kp).map_err(|e| Error::Transport(e.to_string()))?)
-            .multiplex(yamux::Config::default())
-            .timeout(UPGRADE_TIMEOUT)
-            .boxed();
+        let base = libp2p::tcp::tokio::Transport::new(libp2p::tcp::Config::default().nodelay(true));
+        let noise = noise::Config::new(kp).map_err(|e| Error::Transport(e.to_string()))?;
+        let tcp = match psk {
+            None => base
+                .upgrade(Version::V1Lazy)
+                .authenticate(noise)
+                .multiplex(yamux::Config::default())
+                .timeout(UPGRADE_TIMEOUT)
+                .boxed(),
+            Some(psk) => base
+                .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
+                .upgrade(Version::V1Lazy)
+                .authenticate(noise)
+                .multiplex(yamux::Config::default())
+                .timeout(UPGRADE_TIMEOUT)
+                .boxed(),
+        };
         transport = Some(match transport {
             Some(t) => t.or_transport(tcp).map(|e, _| e.into_inner()).boxed(),
             None => tcp,
         });
     }
     let Some(inner) = transport else {
-        return Err(Error::Transport(
-            "no transport enabled: turn on the `quic` or `tcp` feature".into(),
-        ));
+        return Err(Error::Transport(if psk.is_some() {
+            "a pre-shared key needs the `tcp` feature (pnet cannot wrap QUIC)".into()
+        } else {
+            "no transport enabled: turn on the `quic` or `tcp` feature".into()
+        }));
     };
     let dns = match libp2p::dns::tokio::Transport::system(inner) {
         Ok(t) => t.boxed(),

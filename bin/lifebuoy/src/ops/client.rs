@@ -17,6 +17,14 @@ pub struct ApiArgs {
     /// Address of the node's HTTP admin API (host:port).
     #[arg(long, value_name = "ADDR", env = "LIFEBUOY_API", default_value = DEFAULT_API)]
     pub api: String,
+    /// The node's API token, if it has one (sent as `Authorization: Bearer`).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "LIFEBUOY_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
 }
 
 /// Member state filter.
@@ -122,6 +130,7 @@ struct Client {
     addr: String,
     base: String,
     agent: ureq::Agent,
+    auth: Option<String>,
 }
 
 impl Client {
@@ -140,6 +149,18 @@ impl Client {
             base: format!("http://{addr}"),
             addr,
             agent: config.into(),
+            auth: api
+                .api_token
+                .as_ref()
+                .map(|t| format!("Bearer {}", t.trim())),
+        }
+    }
+
+    fn get(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let req = self.agent.get(format!("{}{path}", self.base));
+        match &self.auth {
+            Some(a) => req.header("Authorization", a),
+            None => req,
         }
     }
 
@@ -189,11 +210,7 @@ impl Client {
     }
 
     fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, OpsError> {
-        let resp = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .call()
-            .map_err(|e| self.unreachable(e))?;
+        let resp = self.get(path).call().map_err(|e| self.unreachable(e))?;
         self.read(self.check(resp)?)
     }
 
@@ -204,11 +221,15 @@ impl Client {
         body: serde_json::Value,
     ) -> Result<T, OpsError> {
         let url = format!("{}{path}", self.base);
-        let resp = match method {
-            "PUT" => self.agent.put(url).send_json(body),
-            _ => self.agent.post(url).send_json(body),
-        }
-        .map_err(|e| self.unreachable(e))?;
+        let req = match method {
+            "PUT" => self.agent.put(url),
+            _ => self.agent.post(url),
+        };
+        let req = match &self.auth {
+            Some(a) => req.header("Authorization", a),
+            None => req,
+        };
+        let resp = req.send_json(body).map_err(|e| self.unreachable(e))?;
         self.read(self.check(resp)?)
     }
 
@@ -383,8 +404,7 @@ fn print_meta(meta: &BTreeMap<String, String>, json: bool) -> Result<(), OpsErro
 pub fn events(args: EventsArgs) -> Result<(), OpsError> {
     let client = Client::new(&args.api, None);
     let resp = client
-        .agent
-        .get(format!("{}/v1/events", client.base))
+        .get("/v1/events")
         .header("Accept", "text/event-stream")
         .call()
         .map_err(|e| client.unreachable(e))?;

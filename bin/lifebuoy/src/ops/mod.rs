@@ -17,7 +17,7 @@ mod testnet;
 #[derive(Debug, clap::Subcommand)]
 pub enum OpsCommand {
     /// Start a node: join a cluster (or start one) and serve the admin API.
-    Run(settings::RunArgs),
+    Run(Box<settings::RunArgs>),
     /// List the members a running node knows, itself included.
     Members(client::MembersArgs),
     /// Stream membership changes from a running node (like `serf monitor`).
@@ -41,7 +41,7 @@ pub use crate::Failure as OpsError;
 
 pub fn execute(cmd: OpsCommand) -> Result<(), OpsError> {
     match cmd {
-        OpsCommand::Run(a) => run::run(a),
+        OpsCommand::Run(a) => run::run(*a),
         OpsCommand::Members(a) => client::members(a),
         OpsCommand::Events(a) => client::events(a),
         OpsCommand::Join(a) => client::join(a),

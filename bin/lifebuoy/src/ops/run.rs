@@ -55,6 +55,17 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
     for a in &s.bootstrap {
         builder = builder.bootstrap(a.clone());
     }
+    if let Some(allowed) = &s.allow_peers {
+        tracing::info!(
+            peers = allowed.len(),
+            "allowlist: only listed peers may join"
+        );
+        builder = builder.allowed_peers(allowed.iter().copied());
+    }
+    if let Some(psk) = s.psk {
+        tracing::info!(fingerprint = %psk.fingerprint(), "private network: TCP only, pre-shared key required");
+        builder = builder.pre_shared_key(psk);
+    }
     let node = builder.start().await.map_err(|e| match e {
         lifebuoy::Error::Config(c) => OpsError::Usage(anyhow!("[protocol] {c}")),
         other => OpsError::Runtime(anyhow!("cannot start the node: {other}")),
@@ -84,7 +95,11 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
     }
     let watcher = tokio::spawn(watch_membership(node.subscribe(), printer));
 
-    let app = api::router(state.clone());
+    let access = api::auth::Access {
+        token: s.api_token.clone(),
+        open: s.api_open.clone(),
+    };
+    let app = api::router(state.clone(), access);
     let mut server_stop = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -4,12 +4,13 @@
 //! clap merges a flag with its environment variable, so the resolution
 //! here only has to put the file below them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
-use lifebuoy::libp2p::Multiaddr;
+use lifebuoy::libp2p::pnet::PreSharedKey;
+use lifebuoy::libp2p::{Multiaddr, PeerId};
 use lifebuoy::Metadata;
 use serde::de::DeserializeOwned;
 
@@ -69,8 +70,9 @@ Exit codes: 0 success (including a graceful leave on SIGINT/SIGTERM), 1 runtime 
 )]
 pub struct RunArgs {
     /// TOML configuration file: top-level keys mirror these flags (name, listen,
-    /// bootstrap, identity, data_dir, api, profile, meta, log_format, events_json,
-    /// relay, nat, testnet, external),
+    /// bootstrap, identity, data_dir, api, api_token, api_open, profile, meta,
+    /// log_format, events_json, cluster, psk_file, allow_peers, relay, nat,
+    /// testnet, external),
     /// and a [protocol] table overrides individual protocol settings (durations in ms).
     #[arg(long, value_name = "FILE", env = "LIFEBUOY_CONFIG")]
     pub config: Option<PathBuf>,
@@ -99,8 +101,30 @@ pub struct RunArgs {
     pub data_dir: Option<PathBuf>,
 
     /// Where the HTTP admin API, /metrics and the dashboard listen [default: 127.0.0.1:7373].
+    /// An address other than loopback requires an API token.
     #[arg(long, value_name = "ADDR", env = "LIFEBUOY_API")]
     pub api: Option<SocketAddr>,
+
+    /// Token every API request must carry (`Authorization: Bearer TOKEN`);
+    /// others get 401. Required when --api is not a loopback address. Prefer
+    /// the environment variable or the config file: flags show in `ps`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "LIFEBUOY_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+
+    /// Endpoints served without the API token: metrics (/metrics), health (/healthz);
+    /// repeat or separate with commas.
+    #[arg(long, value_enum, value_name = "ENDPOINT", env = "LIFEBUOY_API_OPEN", value_delimiter = ',', num_args = 1..)]
+    pub api_open: Vec<OpenEndpoint>,
+
+    /// PeerId allowed to join; repeat or separate with commas. With any, only
+    /// these peers may connect, and claims about other members are dropped.
+    #[arg(long = "allow-peer", value_name = "PEER_ID", env = "LIFEBUOY_ALLOW_PEERS", value_delimiter = ',', num_args = 1..)]
+    pub allow_peers: Vec<PeerId>,
 
     /// Protocol timing preset: lan (default), wan, or local (loopback and tests).
     #[arg(long, value_enum, env = "LIFEBUOY_PROFILE")]
@@ -114,6 +138,17 @@ pub struct RunArgs {
     /// Log format on stderr: text (default) or json. RUST_LOG filters (default info).
     #[arg(long, value_enum, env = "LIFEBUOY_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
+
+    /// Cluster name carried in every message; messages from another cluster are
+    /// refused, logged and counted [default: lifebuoy]. Overrides [protocol] cluster.
+    #[arg(long, value_name = "NAME", env = "LIFEBUOY_CLUSTER")]
+    pub cluster: Option<String>,
+
+    /// Pre-shared key file (`lifebuoy keygen --psk`): only nodes holding the same key
+    /// can connect (libp2p private network). TCP only: QUIC is off, and QUIC
+    /// listen or bootstrap addresses are refused.
+    #[arg(long, value_name = "FILE", env = "LIFEBUOY_PSK_FILE")]
+    pub psk_file: Option<PathBuf>,
 
     /// Print one JSON line per membership change on stdout:
     /// {"ev":"join"|"leave"|"update"|"suspect","node":NAME,"peer_id":ID,"state":STATE,"t_ms":CLOCK_MONOTONIC_MS}.
@@ -139,6 +174,25 @@ pub struct RunArgs {
     /// multiaddr; gossiped first. Repeat or separate with commas.
     #[arg(long, value_name = "MULTIADDR", env = "LIFEBUOY_EXTERNAL", value_delimiter = ',', num_args = 1..)]
     pub external: Vec<Multiaddr>,
+}
+
+/// API endpoints that can be served without the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OpenEndpoint {
+    /// `GET /metrics` (Prometheus).
+    Metrics,
+    /// `GET /healthz`.
+    Health,
+}
+
+impl OpenEndpoint {
+    fn parse(s: &str) -> Option<OpenEndpoint> {
+        match s {
+            "metrics" => Some(OpenEndpoint::Metrics),
+            "health" => Some(OpenEndpoint::Health),
+            _ => None,
+        }
+    }
 }
 
 /// Parses `k=v` (clap value parser; the error reads `expected k=v`).
@@ -167,6 +221,10 @@ pub struct Settings {
     pub nat: bool,
     /// Addresses confirmed as external.
     pub external: Vec<Multiaddr>,
+    pub psk: Option<PreSharedKey>,
+    pub api_token: Option<String>,
+    pub api_open: Vec<OpenEndpoint>,
+    pub allow_peers: Option<HashSet<PeerId>>,
 }
 
 /// What a config file may hold.
@@ -186,6 +244,11 @@ struct FileConfig {
     nat: Option<bool>,
     testnet: Option<bool>,
     external: Option<Vec<Multiaddr>>,
+    cluster: Option<String>,
+    psk_file: Option<PathBuf>,
+    api_token: Option<String>,
+    api_open: Option<Vec<OpenEndpoint>>,
+    allow_peers: Option<Vec<PeerId>>,
     protocol: toml::Table,
 }
 
@@ -204,6 +267,11 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "nat",
     "testnet",
     "external",
+    "cluster",
+    "psk_file",
+    "api_token",
+    "api_open",
+    "allow_peers",
     "protocol",
 ];
 
@@ -268,6 +336,20 @@ fn parse_file_text(text: &str) -> anyhow::Result<FileConfig> {
             "nat" => f.nat = Some(typed(&key, value)?),
             "testnet" => f.testnet = Some(typed(&key, value)?),
             "external" => f.external = Some(parse_list(&key, value)?),
+            "cluster" => f.cluster = Some(typed(&key, value)?),
+            "psk_file" => f.psk_file = Some(typed(&key, value)?),
+            "api_token" => f.api_token = Some(typed(&key, value)?),
+            "api_open" => {
+                let raw: Vec<String> = typed(&key, value)?;
+                let mut v = Vec::new();
+                for e in raw {
+                    v.push(OpenEndpoint::parse(&e).ok_or_else(|| {
+                        anyhow!("invalid value for `api_open`: `{e}`: expected metrics or health")
+                    })?);
+                }
+                f.api_open = Some(v);
+            }
+            "allow_peers" => f.allow_peers = Some(parse_list(&key, value)?),
             "protocol" => {
                 let toml::Value::Table(t) = value else {
                     bail!("invalid value for `protocol`: expected a table ([protocol])");
@@ -370,8 +452,11 @@ pub fn resolve(args: RunArgs) -> anyhow::Result<Settings> {
         .unwrap_or_default();
 
     let profile = args.profile.or(file.profile).unwrap_or(Profile::Lan);
-    let protocol = overlay_protocol(&profile.config(), &file.protocol)
+    let mut protocol = overlay_protocol(&profile.config(), &file.protocol)
         .map_err(|e| anyhow!("{location}{e}"))?;
+    if let Some(cluster) = args.cluster.or(file.cluster) {
+        protocol.cluster = cluster;
+    }
     protocol
         .validate()
         .map_err(|e| anyhow!("{location}[protocol] {e}"))?;
@@ -384,6 +469,7 @@ pub fn resolve(args: RunArgs) -> anyhow::Result<Settings> {
         }
     };
     let mut listen = pick_list(args.listen, file.listen);
+    let listen_given = !listen.is_empty();
     if listen.is_empty() {
         listen = DEFAULT_LISTEN
             .iter()
@@ -395,6 +481,23 @@ pub fn resolve(args: RunArgs) -> anyhow::Result<Settings> {
         bootstrap.extend(super::testnet::bootstrap_nodes()?);
     }
     let external = pick_list(args.external, file.external);
+    let psk = match args.psk_file.or(file.psk_file) {
+        Some(path) => Some(read_psk(&path)?),
+        None => None,
+    };
+    if psk.is_some() {
+        if !listen_given {
+            listen.retain(|a| !is_quic(a));
+        }
+        for (what, addrs) in [("--listen", &listen), ("--bootstrap", &bootstrap)] {
+            if let Some(a) = addrs.iter().find(|a| is_quic(a)) {
+                bail!(
+                    "invalid value for {what}: {a} is a QUIC address, but a pre-shared key \
+                     (--psk-file) works on TCP only; use /ip4/.../tcp/PORT addresses"
+                );
+            }
+        }
+    }
 
     let meta: Metadata = if args.meta.is_empty() {
         file.meta.unwrap_or_default()
@@ -417,6 +520,28 @@ pub fn resolve(args: RunArgs) -> anyhow::Result<Settings> {
         Some(a) => a,
         None => DEFAULT_API.parse().context("default API address")?,
     };
+    let api_token = args.api_token.or(file.api_token);
+    if api_token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+        bail!("invalid value for --api-token: use at least 16 characters (e.g. `openssl rand -hex 16`)");
+    }
+    if !api.ip().is_loopback() && api_token.is_none() {
+        bail!(
+            "--api {api} is not a loopback address: set an API token (--api-token, \
+             LIFEBUOY_API_TOKEN or api_token in the config file) so that only holders \
+             of the token can use the API, or bind it to 127.0.0.1"
+        );
+    }
+    let api_open = if args.api_open.is_empty() {
+        file.api_open.unwrap_or_default()
+    } else {
+        args.api_open
+    };
+    let allow_peers = if args.allow_peers.is_empty() {
+        file.allow_peers.filter(|v| !v.is_empty())
+    } else {
+        Some(args.allow_peers)
+    }
+    .map(|v| v.into_iter().collect::<HashSet<_>>());
     Ok(Settings {
         name,
         listen,
@@ -433,6 +558,33 @@ pub fn resolve(args: RunArgs) -> anyhow::Result<Settings> {
         relay: args.relay || file.relay.unwrap_or(false),
         nat: !args.no_nat && file.nat.unwrap_or(true),
         external,
+        psk,
+        api_token,
+        api_open,
+        allow_peers,
+    })
+}
+
+/// Whether `addr` is a QUIC address (a private network cannot use QUIC).
+fn is_quic(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| {
+        matches!(
+            p,
+            lifebuoy::libp2p::multiaddr::Protocol::QuicV1
+                | lifebuoy::libp2p::multiaddr::Protocol::Quic
+        )
+    })
+}
+
+/// Reads a pre-shared key in the `/key/swarm/psk/1.0.0/` format.
+pub fn read_psk(path: &Path) -> anyhow::Result<PreSharedKey> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow!("pre-shared key file {}: {e}", path.display()))?;
+    text.trim_end().parse::<PreSharedKey>().map_err(|e| {
+        anyhow!(
+            "pre-shared key file {} is not a /key/swarm/psk/1.0.0/ key ({e}); create one with `lifebuoy keygen --psk --out FILE`",
+            path.display()
+        )
     })
 }
 

@@ -100,27 +100,38 @@ impl Cluster {
     /// Starts `lifebuoy run`; `bootstrap` is a multiaddr or none.
     pub fn spawn(&mut self, name: &str, bootstrap: Option<String>, events_json: bool) -> usize {
         let quic = free_udp_port();
+        let listen = format!("/ip4/127.0.0.1/udp/{quic}/quic-v1");
+        let mut extra = vec![];
+        if let Some(b) = &bootstrap {
+            extra.extend(["--bootstrap".to_owned(), b.clone()]);
+        }
+        if events_json {
+            extra.push("--events-json".to_owned());
+        }
+        self.spawn_with(name, &listen, quic, &extra)
+    }
+
+    /// Starts `lifebuoy run` listening on `listen` (whose port is `port`),
+    /// with the local profile, a data directory and `extra` arguments.
+    pub fn spawn_with(&mut self, name: &str, listen: &str, port: u16, extra: &[String]) -> usize {
+        let quic = port;
         let api = format!("127.0.0.1:{}", free_tcp_port());
         let log = self.dir.0.join(format!("{name}.log"));
         let mut cmd = Command::new(BIN);
         cmd.arg("run")
             .args(["--name", name])
-            .args(["--listen", &format!("/ip4/127.0.0.1/udp/{quic}/quic-v1")])
+            .args(["--listen", listen])
             .args(["--api", &api])
             .args(["--profile", "local"])
             .arg("--data-dir")
             .arg(self.dir.0.join(name))
+            .args(extra)
             .env_remove("LIFEBUOY_CONFIG")
+            .env_remove("LIFEBUOY_API_TOKEN")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"));
-        if let Some(b) = bootstrap {
-            cmd.args(["--bootstrap", &b]);
-        }
-        if events_json {
-            cmd.arg("--events-json");
-        }
         let mut child = cmd.spawn().expect("spawn lifebuoy run");
         let lines = Arc::new(Mutex::new(Vec::new()));
         if let Some(out) = child.stdout.take() {
@@ -152,6 +163,7 @@ pub fn cli(args: &[&str]) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .env_remove("LIFEBUOY_API")
+        .env_remove("LIFEBUOY_API_TOKEN")
         .env_remove("LIFEBUOY_CONFIG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -239,12 +251,17 @@ pub fn state_of<'a>(m: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// One HTTP/1.1 request; returns the status code and the body.
 pub fn http(api: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    http_with(api, method, path, body, "")
+}
+
+/// Like [`http`], with extra header lines (each ending in `\r\n`).
+pub fn http_with(api: &str, method: &str, path: &str, body: &str, headers: &str) -> (u16, String) {
     let mut s = TcpStream::connect(api).expect("connect to the API");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n{headers}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )

@@ -140,6 +140,12 @@ pub(crate) async fn render(st: &AppState) -> Result<String, ApiError> {
         "Claims dropped because the member table was full",
         c.table_full_drops,
     );
+    counter(
+        &mut reg,
+        "not_admitted",
+        "Claims about members not on the allowlist, dropped",
+        c.not_admitted,
+    );
 
     super::claim_metrics::register(&mut reg, c);
 
@@ -205,6 +211,36 @@ pub(crate) async fn render(st: &AppState) -> Result<String, ApiError> {
         "frames_dropped",
         "Frames dropped: undialable peer, stream failure, queue overflow",
         d.frames_dropped,
+    );
+    counter(
+        &mut reg,
+        "frames_rate_limited",
+        "Frames dropped because their peer sent above its rate",
+        d.rate_limited,
+    );
+    counter(
+        &mut reg,
+        "frames_bad",
+        "Inbound frames oversized or with a broken length prefix (stream closed)",
+        d.bad_frames,
+    );
+    counter(
+        &mut reg,
+        "messages_oversized",
+        "Messages refused for their size",
+        d.oversized,
+    );
+    counter(
+        &mut reg,
+        "messages_unsupported_version",
+        "Messages refused for their protocol version",
+        d.unsupported_version,
+    );
+    counter(
+        &mut reg,
+        "connections_denied",
+        "Connections refused because the peer is not on the allowlist",
+        d.connections_denied,
     );
     counter(
         &mut reg,

@@ -1,6 +1,7 @@
 //! The HTTP admin API (axum): members, self, events (SSE), join, leave,
 //! metadata, health, Prometheus metrics and the live dashboard.
 
+pub mod auth;
 mod claim_metrics;
 mod events;
 mod metrics;
@@ -182,8 +183,8 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
-/// The router of the admin API.
-pub fn router(state: Arc<AppState>) -> Router {
+/// The router of the admin API; `access` says who may use it.
+pub fn router(state: Arc<AppState>, access: auth::Access) -> Router {
     Router::new()
         .route("/", get(dashboard))
         .route("/healthz", get(healthz))
@@ -196,6 +197,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/meta", put(put_meta).get(get_meta))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(access),
+            auth::require_token,
+        ))
         .with_state(state)
 }
 

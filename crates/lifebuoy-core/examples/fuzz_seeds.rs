@@ -1,0 +1,80 @@
+//! Writes one valid message of every kind (and every update on its own) to
+//! a directory, so that the fuzzer starts from real envelopes:
+//! `cargo run -p lifebuoy-core --example fuzz_seeds -- fuzz/seeds`.
+
+use lifebuoy_core::wire::{self, Kind, Packet, SyncState, Update};
+use lifebuoy_core::{Addr, MemberState};
+use serde_bytes::ByteBuf;
+
+fn main() -> std::io::Result<()> {
+    let dir = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "fuzz/seeds".into()),
+    );
+    std::fs::create_dir_all(&dir)?;
+    let updates: Vec<Update<u32>> = vec![
+        Update::Alive {
+            id: 2,
+            incarnation: 3,
+            name: "n2".into(),
+            addrs: vec![Addr(vec![4, 127, 0, 0, 1])],
+            meta: [("role".to_owned(), "web".to_owned())].into(),
+        },
+        Update::Suspect {
+            id: 2,
+            incarnation: 3,
+            from: 1,
+        },
+        Update::Dead {
+            id: 2,
+            incarnation: 3,
+            from: 1,
+        },
+        Update::Left {
+            id: 2,
+            incarnation: 4,
+        },
+    ];
+    let gossip: Vec<ByteBuf> = updates
+        .iter()
+        .map(|u| ByteBuf::from(wire::encode_update(u).expect("encode")))
+        .collect();
+    let kinds: Vec<Kind<u32>> = vec![
+        Kind::Ping { seq: 1, target: 0 },
+        Kind::Ack { seq: 1 },
+        Kind::PingReq {
+            seq: 2,
+            target: 3,
+            addrs: vec![Addr(vec![1, 2, 3])],
+        },
+        Kind::Nack { seq: 2 },
+        Kind::Gossip,
+        Kind::Sync {
+            join: true,
+            reply: true,
+            members: vec![SyncState {
+                id: 2,
+                incarnation: 1,
+                state: MemberState::Suspect,
+                name: "n2".into(),
+                addrs: vec![],
+                meta: Default::default(),
+            }],
+        },
+    ];
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let p = Packet {
+            kind,
+            gossip: gossip.clone(),
+        };
+        std::fs::write(
+            dir.join(format!("msg-{i}")),
+            wire::encode("lifebuoy", &p).expect("encode"),
+        )?;
+    }
+    for (i, g) in gossip.iter().enumerate() {
+        std::fs::write(dir.join(format!("update-{i}")), g)?;
+    }
+    Ok(())
+}
