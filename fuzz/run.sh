@@ -17,6 +17,8 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 cargo build --release --quiet --target "$triple" --bin wire_decode
 mkdir -p corpus/wire_decode artifacts/wire_decode
+# seeds/: one valid message of every kind, from
+# `cargo run -p lifebuoy-core --example fuzz_seeds -- fuzz/seeds`.
 "$CARGO_TARGET_DIR/$triple/release/wire_decode" \
-  -max_total_time="$secs" -rss_limit_mb=2048 -max_len=70000 \
+  -max_total_time="$secs" -rss_limit_mb=2048 -max_len=70000 -print_final_stats=1 \
   -artifact_prefix=artifacts/wire_decode/ "$@" corpus/wire_decode seeds
