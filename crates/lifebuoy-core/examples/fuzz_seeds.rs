@@ -2,8 +2,8 @@
 //! a directory, so that the fuzzer starts from real envelopes:
 //! `cargo run -p lifebuoy-core --example fuzz_seeds -- fuzz/seeds`.
 
-use lifebuoy_core::wire::{self, Kind, Packet, SyncState, Update};
-use lifebuoy_core::{Addr, MemberState};
+use lifebuoy_core::wire::{self, Kind, Packet, Update};
+use lifebuoy_core::Addr;
 use serde_bytes::ByteBuf;
 
 fn main() -> std::io::Result<()> {
@@ -53,14 +53,8 @@ fn main() -> std::io::Result<()> {
         Kind::Sync {
             join: true,
             reply: true,
-            members: vec![SyncState {
-                id: 2,
-                incarnation: 1,
-                state: MemberState::Suspect,
-                name: "n2".into(),
-                addrs: vec![],
-                meta: Default::default(),
-            }],
+            // Each push-pull entry is a (here unsigned) claim, like gossip.
+            members: gossip.clone(),
         },
     ];
     for (i, kind) in kinds.into_iter().enumerate() {
