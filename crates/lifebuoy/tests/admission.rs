@@ -111,7 +111,7 @@ async fn nodes_with_the_same_pre_shared_key_converge_and_others_cannot_connect()
         // A wrong key only shows once the upgrade after the pnet handshake
         // fails or times out, so wait for the outsider's failed dial.
         eventually(Duration::from_secs(60), "the outsider's dial fails", || {
-            let n = outsider.clone();
+            let n = outsider;
             async move { n.stats().await.is_ok_and(|s| s.driver.dial_failures > 0) }
         })
         .await;
