@@ -213,7 +213,7 @@ fn an_unknown_protocol_version_is_dropped_and_counted_and_the_node_keeps_answeri
     let bytes = cbor4ii::serde::to_vec(
         Vec::new(),
         &Future {
-            v: 2,
+            v: 99,
             c: "lifebuoy",
             p: 7,
         },
@@ -223,7 +223,7 @@ fn an_unknown_protocol_version_is_dropped_and_counted_and_the_node_keeps_answeri
     let c = net.core_mut(0);
     assert_eq!(
         c.handle_message(now, 1, Channel::Probe, &bytes),
-        Err(WireError::UnsupportedVersion(2))
+        Err(WireError::UnsupportedVersion(99))
     );
     assert_eq!(c.stats().decode_errors, 1);
     let ping = wire::encode(

@@ -225,7 +225,8 @@ impl Net {
                     continue;
                 }
                 let now = self.now;
-                if let Some(c) = self.cores[f.to as usize].as_mut() {
+                // Messages to ids outside the net (made-up members) are lost.
+                if let Some(c) = self.cores.get_mut(f.to as usize).and_then(Option::as_mut) {
                     let _ = c.handle_message(now, f.from, f.channel, &f.payload);
                     self.drain(f.to);
                 }
