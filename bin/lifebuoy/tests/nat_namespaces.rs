@@ -17,13 +17,12 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{TempDir, BIN};
+use common::{spawn_collecting_stdout, TempDir, BIN};
 use serde_json::Value;
 
 const PORT: u16 = 7946;
@@ -274,16 +273,7 @@ impl Procs {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"));
-        let mut child = cmd.spawn().expect("spawn lifebuoy run");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        if let Some(out) = child.stdout.take() {
-            let lines = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-                }
-            });
-        }
+        let (child, lines) = spawn_collecting_stdout(&mut cmd);
         self.0.push(Proc {
             name: name.to_owned(),
             ns,

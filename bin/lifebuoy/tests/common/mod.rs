@@ -75,6 +75,22 @@ impl Drop for Cluster {
     }
 }
 
+/// Starts `lifebuoy run` with a piped stdout and collects its lines (the
+/// `--events-json` stream) on a thread.
+pub fn spawn_collecting_stdout(cmd: &mut Command) -> (Child, Arc<Mutex<Vec<String>>>) {
+    let mut child = cmd.spawn().expect("spawn lifebuoy run");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    if let Some(out) = child.stdout.take() {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+            }
+        });
+    }
+    (child, lines)
+}
+
 pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
@@ -132,16 +148,7 @@ impl Cluster {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"));
-        let mut child = cmd.spawn().expect("spawn lifebuoy run");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        if let Some(out) = child.stdout.take() {
-            let lines = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-                }
-            });
-        }
+        let (child, lines) = spawn_collecting_stdout(&mut cmd);
         self.agents.push(Agent {
             name: name.to_owned(),
             api,
