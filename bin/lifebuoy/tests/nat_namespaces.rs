@@ -29,6 +29,7 @@ const PORT: u16 = 7946;
 const API: &str = "127.0.0.1:7373";
 const CONVERGE_TIMEOUT: Duration = Duration::from_secs(150);
 const DETECT_TIMEOUT: Duration = Duration::from_secs(90);
+const PUNCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn monotonic_ms() -> u64 {
     let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
@@ -104,6 +105,28 @@ impl Internet {
         format!("{}-{host}", self.prefix)
     }
 
+    /// Packets counted by the named nft counter in `router`'s table.
+    fn counter(&self, router: &str, name: &str) -> u64 {
+        let out = run(Command::new("ip").args([
+            "netns",
+            "exec",
+            &self.ns(router),
+            "nft",
+            "list",
+            "counter",
+            "ip",
+            "lbn_nat",
+            name,
+        ]))
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+        out.split("packets ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
     fn add_ns(&mut self, host: &str) -> Result<String, String> {
         let ns = self.ns(host);
         let _ = ip(&["netns", "del", &ns]); // a leftover of a crashed run with our pid
@@ -173,10 +196,21 @@ impl Internet {
                 "-qw",
                 "net.ipv4.ip_forward=1",
             ]))?;
-            // Masquerade out of the uplink; from outside, only replies get in.
+            // Masquerade out of the uplink; from outside, only replies get in,
+            // to the LAN and to the router itself. Dropping unsolicited
+            // input matters for hole punching: accepted, a punch packet that
+            // arrives before this side's own has left leaves a conntrack
+            // entry that makes the masquerade pick another port for the
+            // outgoing punch, so neither side's packets match.
+            // `from_nat` counts packets let into the LAN from the other NAT
+            // router: direct (hole-punched) traffic, never relayed.
             let rules = "table ip lbn_nat {\n\
+                 counter from_nat {}\n\
                  chain postrouting { type nat hook postrouting priority srcnat; oifname \"wan\" masquerade; }\n\
                  chain forward_filter { type filter hook forward priority filter; policy accept;\n\
+                   iifname \"wan\" ip saddr { 10.202.0.21, 10.202.0.22 } ct state established counter name from_nat;\n\
+                   iifname \"wan\" ct state established,related accept; iifname \"wan\" drop; }\n\
+                 chain input_filter { type filter hook input priority filter; policy accept;\n\
                    iifname \"wan\" ct state established,related accept; iifname \"wan\" drop; }\n\
                  }\n";
             let path = std::env::temp_dir().join(format!("{}-{router}.nft", net.prefix));
@@ -247,18 +281,22 @@ impl Drop for Procs {
 }
 
 fn quic(addr: &str) -> String {
-    format!("/ip4/{addr}/udp/{PORT}/quic-v1")
+    quic_port(addr, PORT)
+}
+
+fn quic_port(addr: &str, port: u16) -> String {
+    format!("/ip4/{addr}/udp/{port}/quic-v1")
 }
 
 impl Procs {
-    fn spawn(&mut self, dir: &TempDir, net: &Internet, name: &str, ip: &str, extra: &[String]) {
+    fn spawn(&mut self, dir: &TempDir, net: &Internet, name: &str, listen: &str, extra: &[String]) {
         let ns = net.ns(name);
         let log = dir.0.join(format!("{name}.log"));
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &ns, BIN, "run", "--name", name])
             .args([
                 "--listen",
-                &quic(ip),
+                listen,
                 "--api",
                 API,
                 "--profile",
@@ -269,7 +307,10 @@ impl Procs {
             .arg(dir.0.join(name))
             .args(extra)
             .env_remove("LIFEBUOY_CONFIG")
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("LIFEBUOY_NAT_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"));
@@ -306,6 +347,24 @@ impl Proc {
         v
     }
 
+    /// This node's PeerId, from its start-up log line.
+    fn peer_id(&self) -> Option<String> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines()
+            .find(|l| l.contains("lifebuoy node started"))
+            .and_then(|l| l.split("peer_id=").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+    }
+
+    /// Whether this node logged a successful hole punch with `peer`.
+    fn punched_with(&self, peer: &str) -> bool {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let needle = format!("peer={peer}");
+        log.lines()
+            .any(|l| l.contains("hole punch succeeded") && l.contains(&needle))
+    }
+
     fn alive(&self) -> bool {
         self.child.is_some()
     }
@@ -336,22 +395,25 @@ fn members_behind_two_nats_converge_through_relays_and_detect_a_killed_natted_me
 
     let r1 = quic("10.202.0.11");
     let r2 = quic("10.202.0.12");
-    procs.spawn(&dir, &net, "r1", "10.202.0.11", &["--relay".into()]);
+    procs.spawn(&dir, &net, "r1", &r1, &["--relay".into()]);
     procs.spawn(
         &dir,
         &net,
         "r2",
-        "10.202.0.12",
+        &r2,
         &["--relay".into(), "--bootstrap".into(), r1.clone()],
     );
-    for (lan, net_prefix) in [("a", "10.203.0"), ("b", "10.204.0")] {
+    // Each LAN node listens on its own port, as hosts behind one home
+    // router usually do: the masquerade then keeps every node's port, so the
+    // address the relays observe is the one a hole punch must aim at.
+    for (lan, net_prefix, base) in [("a", "10.203.0", 7100), ("b", "10.204.0", 7200)] {
         for i in 1..=3 {
             let boot = ["--bootstrap".to_owned(), format!("{r1},{r2}")];
             procs.spawn(
                 &dir,
                 &net,
                 &format!("{lan}{i}"),
-                &format!("{net_prefix}.1{i}"),
+                &quic_port(&format!("{net_prefix}.1{i}"), base + i),
                 &boot,
             );
         }
@@ -426,6 +488,31 @@ fn members_behind_two_nats_converge_through_relays_and_detect_a_killed_natted_me
         "b1 should know a1 by a relayed address, got {a1_addrs:?}"
     );
 
+    // 3. DCUtR upgrades a1 <-> b1 to a direct connection: one of them logs a
+    //    successful hole punch with the other, and packets from the other
+    //    NAT router (not a relay) reach LAN A.
+    let (a1_id, b1_id) = (
+        a1.peer_id().expect("a1 logged its PeerId"),
+        b1.peer_id().expect("b1 logged its PeerId"),
+    );
+    let t_punch = Instant::now();
+    while !(a1.punched_with(&b1_id) || b1.punched_with(&a1_id)) {
+        assert!(
+            t_punch.elapsed() < PUNCH_TIMEOUT,
+            "a1 and b1 did not hole-punch a direct connection within {PUNCH_TIMEOUT:?} \
+             (a1: {}, b1: {})",
+            a1.cli(&["status", "--json"])["nat"],
+            b1.cli(&["status", "--json"])["nat"]
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let punch_wait = t_punch.elapsed();
+    let direct_packets = net.counter("ra", "from_nat");
+    assert!(
+        direct_packets > 0,
+        "a hole punch was logged but no packet came into LAN A from LAN B's router"
+    );
+
     // What each NATed node found out, and how its connections run.
     let mut report = Vec::new();
     let (mut punched, mut punch_failed, mut relayed) = (0, 0, 0);
@@ -451,7 +538,7 @@ fn members_behind_two_nats_converge_through_relays_and_detect_a_killed_natted_me
         ));
     }
 
-    // 3. Kill a NATed node: every other member detects it.
+    // 4. Kill a NATed node: every other member detects it.
     let victim = "a2";
     let kill_ms = monotonic_ms();
     let t_kill = Instant::now();
@@ -513,9 +600,17 @@ fn members_behind_two_nats_converge_through_relays_and_detect_a_killed_natted_me
     );
     eprintln!("nat-testnet: connections across NATs: {mode}: {relayed} relayed, {punched} hole punches ok, {punch_failed} failed");
     eprintln!(
+        "nat-testnet: a1 <-> b1 hole-punched {:.1} s after convergence; {direct_packets} packets from LAN B's router let into LAN A by then",
+        punch_wait.as_secs_f64()
+    );
+    eprintln!(
         "nat-testnet: test took {:.1} s",
         started.elapsed().as_secs_f64()
     );
     drop(procs);
     drop(net);
+    if std::env::var_os("LIFEBUOY_NAT_TEST_LOG").is_some() {
+        eprintln!("nat-testnet: logs kept in {}", dir.0.display());
+        std::mem::forget(dir);
+    }
 }
