@@ -79,3 +79,19 @@ fn a_restarted_node_keeps_its_identity_and_is_alive_everywhere_again() {
     };
     run_and_check(&spec);
 }
+
+/// Nothing in lifebuoy may depend on clocks agreeing: with wall clocks hours
+/// apart and wall and monotonic clocks running 10% slow to 10% fast
+/// (libfaketime), a killed node is detected exactly as without skew, and
+/// nobody else is declared failed.
+#[test]
+fn skewed_wall_and_monotonic_clocks_change_nothing_about_detection() {
+    let Some(spec) = spec(Scenario::Clockskew) else {
+        return;
+    };
+    if lifebuoy_chaos::faketime_lib().is_none() {
+        eprintln!("skipped: libfaketime is not installed (Debian: faketime)");
+        return;
+    }
+    run_and_check(&spec);
+}

@@ -477,9 +477,15 @@ impl Behaviour {
                 self.timer = Some(Delay::new(wait));
                 self.timer_at = Some(at);
             }
-            if let Some(t) = self.timer.as_mut() {
-                if t.poll_unpin(cx).is_pending() {
-                    return;
+            // A deadline already passed is due whatever the Delay says: its
+            // timer thread may be late or, under a faked CLOCK_MONOTONIC
+            // (libfaketime), asleep for good (docs/testnet.md, "Clock skew").
+            // Whoever polls this behaviour after `at` runs the core.
+            if Instant::now() < at {
+                if let Some(t) = self.timer.as_mut() {
+                    if t.poll_unpin(cx).is_pending() {
+                        return;
+                    }
                 }
             }
             self.timer = None;

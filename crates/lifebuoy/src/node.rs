@@ -207,6 +207,9 @@ impl std::fmt::Debug for EventHook {
     }
 }
 
+/// Least time between two wake-ups of the node's loop for a protocol deadline.
+const WAKE_GAP: Duration = Duration::from_millis(5);
+
 async fn run(
     mut swarm: Swarm<NodeBehaviour>,
     mut commands: mpsc::Receiver<Command>,
@@ -222,7 +225,19 @@ async fn run(
     let mut leaving: Option<Leaving> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(25));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut woke: Option<tokio::time::Instant> = None;
     loop {
+        // The membership timer runs on futures-timer's thread; this tokio
+        // sleep to the same deadline also wakes the loop, which polls the
+        // swarm and so fires it, should that thread not (a faked monotonic
+        // clock parks it for ever: docs/testnet.md, "Clock skew"). At most
+        // one wake per WAKE_GAP, so a deadline the swarm cannot serve yet
+        // (a connection handler applying backpressure) is no busy loop.
+        let due = swarm.behaviour().membership.core().poll_timeout().map(|d| {
+            let d = tokio::time::Instant::from_std(d);
+            woke.map_or(d, |w| d.max(w + WAKE_GAP))
+        });
+        let wake = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now));
         tokio::select! {
             event = swarm.select_next_some() => {
                 if let Some(h) = hook.as_mut() {
@@ -257,6 +272,7 @@ async fn run(
                 }
             },
             _ = tick.tick(), if leaving.is_some() => {}
+            _ = wake, if due.is_some() => woke = Some(tokio::time::Instant::now()),
         }
         if let Some(l) = leaving.as_mut() {
             let now = Instant::now();

@@ -31,6 +31,7 @@ pub use crate::netns::unsupported_reason;
 pub use crate::observe::Detection;
 pub use crate::report::Outcome;
 pub use crate::run::run;
+pub use crate::skew::find_lib as faketime_lib;
 pub use crate::spec::{Scenario, Spec};
 pub use lifebuoy_sim::Profile;
 

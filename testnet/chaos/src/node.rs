@@ -103,9 +103,7 @@ impl Proc {
             cmd.arg("env")
                 .arg(format!("LD_PRELOAD={}", lib.display()))
                 .arg(format!("FAKETIME={spec}"))
-                .arg("FAKETIME_NO_CACHE=1")
-                // See skew.rs: a faked CLOCK_MONOTONIC stalls std's timed parks.
-                .arg("FAKETIME_DONT_FAKE_MONOTONIC=1");
+                .arg("FAKETIME_NO_CACHE=1");
         }
         cmd.arg(&launch.binary)
             .args(["run", "--name", &name, "--listen", listen])

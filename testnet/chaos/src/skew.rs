@@ -3,15 +3,16 @@
 //! (LD_PRELOAD); `lifebuoy` must behave exactly as without skew, because
 //! nothing in it may depend on clocks agreeing.
 //!
-//! CLOCK_MONOTONIC is left alone (`FAKETIME_DONT_FAKE_MONOTONIC=1`): with
-//! libfaketime 0.9.10 faking it, even at offset 0 (`FAKETIME="+0h"`), a node
-//! stops probing within seconds. libfaketime moves the monotonic clock to a
-//! wall-clock base (~1.8e9 s), Rust's `thread::park_timeout` turns its
+//! CLOCK_MONOTONIC is faked too (libfaketime's default), so monotonic
+//! clocks run at the same skewed rates. libfaketime 0.9.10 moves it to a
+//! wall-clock base (~1.8e9 s), and Rust's `thread::park_timeout` turns its
 //! timeout into an *absolute* CLOCK_MONOTONIC deadline for the futex
-//! syscall, which the kernel compares with the real clock (~uptime): the
-//! park never times out, and futures-timer's global timer thread, which the
-//! driver's protocol timer runs on, sleeps for ever. Measured: 0 probes in
-//! 4 s with it faked, 4 with `FAKETIME_DONT_FAKE_MONOTONIC=1`.
+//! syscall, which the kernel compares with the real clock (~uptime): such a
+//! park never times out, so futures-timer's global timer thread sleeps for
+//! ever (strace: `FUTEX_WAIT_BITSET` with `tv_sec=1795308378` at an uptime
+//! of 2161 s). lifebuoy's node therefore also wakes at the protocol's next
+//! deadline with a tokio sleep (relative `epoll_wait` timeouts), and the
+//! driver fires a deadline that has passed without waiting for futures-timer.
 
 use std::path::{Path, PathBuf};
 
