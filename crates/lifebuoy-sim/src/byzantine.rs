@@ -15,11 +15,11 @@
 
 use std::sync::Arc;
 
-use lifebuoy_core::auth::signed_message;
-use lifebuoy_core::wire::{self, Kind, Packet, Update};
-use lifebuoy_core::{Channel, ClaimAuth};
+use lifebuoy_core::wire::{self, Kind, Packet};
+use lifebuoy_core::{Channel, NoAuth};
 
 use crate::engine::{Delivery, Sim, Status};
+use crate::forge::{forged_ack, gossip_packet, Attack, FakeAlive};
 
 /// Overheard claims kept for replay.
 const STASH: usize = 256;
@@ -34,7 +34,7 @@ pub(crate) struct Liars {
     pub(crate) is_liar: Vec<bool>,
     /// Every member's first signed Alive claim (incarnation 0), to replay.
     pub(crate) first_claims: Vec<Option<Arc<[u8]>>>,
-    stash: Vec<Vec<u8>>,
+    stash: Vec<Arc<[u8]>>,
     pub(crate) attacks: u64,
     pub(crate) forged_acks: u64,
     pub(crate) forged_claims: u64,
@@ -59,19 +59,6 @@ impl Liars {
 }
 
 impl Sim {
-    fn sign_as(&self, liar: u32, update: &Update<u32>) -> Vec<u8> {
-        let Ok(body) = wire::encode_body(update) else {
-            return Vec::new();
-        };
-        let sig = match &self.keys {
-            Some(k) => k
-                .auth(liar)
-                .sign(&signed_message(&self.core_cfg.cluster, &body)),
-            None => Vec::new(),
-        };
-        wire::encode_signed(&body, &sig).unwrap_or_default()
-    }
-
     fn incarnation_seen(&self, liar: u32, member: u32) -> Option<u64> {
         self.nodes[liar as usize]
             .core
@@ -101,57 +88,41 @@ impl Sim {
             })
             .collect();
         for liar in liars {
-            let mut entries = Vec::new();
+            let mut attack = Attack::default();
             if let Some(inc) = self.incarnation_seen(liar, victim) {
-                let dead = Update::Dead {
-                    id: victim,
-                    incarnation: inc,
-                    from: liar,
-                };
-                entries.push(self.sign_as(liar, &dead));
+                attack.dead.push((victim, inc));
             }
             let own = honest[self.fault_rng.index(honest.len())];
             if let Some(inc) = self.incarnation_seen(liar, own) {
-                let suspect = Update::Suspect {
-                    id: own,
-                    incarnation: inc,
-                    from: liar,
-                };
-                entries.push(self.sign_as(liar, &suspect));
+                attack.suspect.push((own, inc));
             }
             let framed = honest[self.fault_rng.index(honest.len())];
             let other = honest[self.fault_rng.index(honest.len())];
             if let (Some(inc), true) = (self.incarnation_seen(liar, other), framed != other) {
-                let dead = Update::Dead {
-                    id: other,
-                    incarnation: inc,
-                    from: framed,
-                };
-                entries.push(self.sign_as(liar, &dead));
+                attack.framed.push((framed, other, inc));
             }
             for _ in 0..RESURRECT.min(crashed.len()) {
                 let c = crashed[self.fault_rng.index(crashed.len())];
                 if let Some(old) = &self.liars.first_claims[c as usize] {
-                    entries.push(old.to_vec());
+                    attack.replay.push(old.clone());
                 }
                 let inc = self.incarnation_seen(liar, c).unwrap_or(0);
-                let alive = Update::Alive {
+                attack.fake_alive.push(FakeAlive {
                     id: c,
                     incarnation: inc + 1,
                     name: format!("n{c}"),
-                    addrs: Vec::new(),
-                    meta: Default::default(),
-                };
-                entries.push(self.sign_as(liar, &alive));
+                });
             }
             if !self.liars.stash.is_empty() {
                 let i = self.fault_rng.index(self.liars.stash.len());
-                entries.push(self.liars.stash[i].clone());
+                attack.replay.push(self.liars.stash[i].clone());
             }
+            let entries = match &self.keys {
+                Some(k) => attack.entries(&liar, &k.auth(liar), &self.core_cfg.cluster),
+                None => attack.entries(&liar, &NoAuth, &self.core_cfg.cluster),
+            };
             self.liars.forged_claims += entries.len() as u64;
-            let Ok(payload) =
-                wire::encode_parts(&self.core_cfg.cluster, &Kind::<u32>::Gossip, &entries)
-            else {
+            let Some(payload) = gossip_packet::<u32>(&self.core_cfg.cluster, &entries) else {
                 continue;
             };
             for _ in 0..FANOUT {
@@ -176,10 +147,10 @@ impl Sim {
         };
         for g in p.gossip {
             if self.liars.stash.len() < STASH {
-                self.liars.stash.push(g.into_vec());
+                self.liars.stash.push(Arc::from(g.into_vec()));
             } else {
                 let i = self.fault_rng.index(STASH);
-                self.liars.stash[i] = g.into_vec();
+                self.liars.stash[i] = Arc::from(g.into_vec());
             }
         }
         if let Kind::PingReq { seq, target, .. } = p.kind {
@@ -188,10 +159,7 @@ impl Sim {
                 .get(target as usize)
                 .is_some_and(|t| t.status == Status::Down);
             if down {
-                let none: [Vec<u8>; 0] = [];
-                if let Ok(ack) =
-                    wire::encode_parts(&self.core_cfg.cluster, &Kind::<u32>::Ack { seq }, &none)
-                {
+                if let Some(ack) = forged_ack::<u32>(&self.core_cfg.cluster, seq) {
                     self.liars.forged_acks += 1;
                     self.inject(d.to, d.from, ack);
                 }

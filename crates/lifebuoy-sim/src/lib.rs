@@ -23,6 +23,7 @@ mod checks;
 mod clock;
 mod engine;
 mod faults;
+pub mod forge;
 mod keys;
 mod net;
 mod observe;

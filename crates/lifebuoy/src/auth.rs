@@ -15,7 +15,10 @@ const IDENTITY_CODE: u64 = 0x00;
 const MAX_CACHED_KEYS: usize = 4096;
 
 /// Signs with the local keypair; verifies with the key inside each `PeerId`.
-pub(crate) struct PeerAuth {
+/// [`crate::Behaviour`] uses it for every claim; it is public for tools
+/// that speak the protocol without a `Behaviour` of their own choosing
+/// (the rogue node of `lifebuoy-chaos` signs its accusations with it).
+pub struct PeerAuth {
     keypair: Keypair,
     keys: Mutex<HashMap<PeerId, PublicKey>>,
 }
@@ -29,7 +32,8 @@ impl std::fmt::Debug for PeerAuth {
 }
 
 impl PeerAuth {
-    pub(crate) fn new(keypair: Keypair) -> Self {
+    /// Signs with `keypair`.
+    pub fn new(keypair: Keypair) -> Self {
         PeerAuth {
             keypair,
             keys: Mutex::new(HashMap::new()),

@@ -94,6 +94,7 @@ mod stats;
 mod subscription;
 mod transport;
 
+pub use auth::PeerAuth;
 pub use behaviour::{Behaviour, Event, DEFAULT_LEAVE_TIMEOUT};
 pub use builder::{NodeBuilder, DEFAULT_IDLE_TIMEOUT};
 pub use config::Config;

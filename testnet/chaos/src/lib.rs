@@ -23,6 +23,7 @@ mod nft;
 mod node;
 mod observe;
 mod report;
+pub mod rogue;
 mod run;
 mod skew;
 mod spec;
