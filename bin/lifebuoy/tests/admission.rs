@@ -214,3 +214,60 @@ fn the_api_off_loopback_needs_a_token_and_refuses_requests_without_it() {
     let out = cli(&["status", "--api", &api, "--api-token", token]);
     assert!(out.status.success(), "{out:?}");
 }
+
+#[test]
+fn client_commands_take_the_api_token_from_the_config_file_or_the_environment() {
+    let token = "tok+en/0123456789==";
+    let mut cluster = Cluster::new("api-token-file");
+    let config = cluster.dir.0.join("node.toml");
+    std::fs::write(&config, format!("api_token = \"{token}\"\n")).expect("config file");
+    let port = common::free_udp_port();
+    let config_arg = config.to_string_lossy().into_owned();
+    cluster.spawn_with(
+        "solo",
+        &format!("/ip4/127.0.0.1/udp/{port}/quic-v1"),
+        port,
+        &strings(&["--config", &config_arg]),
+    );
+    let api = cluster.agents[0].api.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cli(&["members", "--api", &api, "--config", &config_arg])
+        .status
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the node never answered");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let status_with = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(common::BIN);
+        cmd.args(["status", "--api", &api])
+            .env_remove("LIFEBUOY_API_TOKEN")
+            .env_remove("LIFEBUOY_CONFIG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run lifebuoy status")
+    };
+    assert_eq!(status_with(&[]).status.code(), Some(1), "no token: 401");
+    let out = status_with(&[("LIFEBUOY_CONFIG", &config_arg)]);
+    assert!(out.status.success(), "token from LIFEBUOY_CONFIG: {out:?}");
+    let out = status_with(&[("LIFEBUOY_API_TOKEN", token)]);
+    assert!(out.status.success(), "token from LIFEBUOY_API_TOKEN: {out:?}");
+    let out = status_with(&[
+        ("LIFEBUOY_CONFIG", &config_arg),
+        ("LIFEBUOY_API_TOKEN", "wrong-token-0123456789"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "the variable wins over the file");
+
+    // A token in the query is URL-decoded ('+' is a space there).
+    let (status, body) = http_with(
+        &api,
+        "GET",
+        "/v1/members?token=tok%2Ben%2F0123456789%3D%3D",
+        "",
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = http_with(&api, "GET", &format!("/v1/members?token={token}"), "", "");
+    assert_eq!(status, 401, "an unencoded '+' is a space");
+}

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write as _};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::anyhow;
 
 use super::model::{ErrorBody, EventView, MemberView, SelfView, SnapshotView};
-use super::settings::{parse_kv, DEFAULT_API};
+use super::settings::{api_token_from_file, parse_kv, DEFAULT_API};
 use super::OpsError;
 
 /// Where the node's API listens.
@@ -25,6 +26,26 @@ pub struct ApiArgs {
         hide_env_values = true
     )]
     pub api_token: Option<String>,
+    /// The node's config file: its `api_token` is used when neither
+    /// --api-token nor LIFEBUOY_API_TOKEN is set.
+    #[arg(long, value_name = "FILE", env = "LIFEBUOY_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl ApiArgs {
+    /// The token to send: the flag or environment variable, else the config
+    /// file's `api_token`, else none.
+    pub fn token(&self) -> Result<Option<String>, OpsError> {
+        if let Some(t) = &self.api_token {
+            return Ok(Some(t.trim().to_owned()));
+        }
+        match &self.config {
+            Some(path) => api_token_from_file(path)
+                .map(|t| t.map(|t| t.trim().to_owned()))
+                .map_err(OpsError::Usage),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Member state filter.
@@ -134,7 +155,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(api: &ApiArgs, timeout: Option<Duration>) -> Self {
+    fn new(api: &ApiArgs, timeout: Option<Duration>) -> Result<Self, OpsError> {
         let addr = api
             .api
             .trim_start_matches("http://")
@@ -145,15 +166,12 @@ impl Client {
             .timeout_connect(Some(Duration::from_secs(5)))
             .timeout_global(timeout)
             .build();
-        Client {
+        Ok(Client {
             base: format!("http://{addr}"),
             addr,
             agent: config.into(),
-            auth: api
-                .api_token
-                .as_ref()
-                .map(|t| format!("Bearer {}", t.trim())),
-        }
+            auth: api.token()?.map(|t| format!("Bearer {t}")),
+        })
     }
 
     fn get(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
@@ -249,7 +267,7 @@ impl Client {
 const TIMEOUT: Option<Duration> = Some(Duration::from_secs(15));
 
 pub fn members(args: MembersArgs) -> Result<(), OpsError> {
-    let client = Client::new(&args.api, TIMEOUT);
+    let client = Client::new(&args.api, TIMEOUT)?;
     let mut members: Vec<MemberView> = client.get_json("/v1/members")?;
     if let Some(s) = args.state {
         members.retain(|m| m.state == s.as_str());
@@ -298,7 +316,7 @@ pub fn members(args: MembersArgs) -> Result<(), OpsError> {
 }
 
 pub fn status(args: StatusArgs) -> Result<(), OpsError> {
-    let client = Client::new(&args.api, TIMEOUT);
+    let client = Client::new(&args.api, TIMEOUT)?;
     let s: SelfView = client.get_json("/v1/self")?;
     if args.json {
         println!(
@@ -345,7 +363,7 @@ pub fn join(args: JoinArgs) -> Result<(), OpsError> {
             )));
         }
     }
-    let client = Client::new(&args.api, TIMEOUT);
+    let client = Client::new(&args.api, TIMEOUT)?;
     let _: serde_json::Value = client.send_json(
         "POST",
         "/v1/join",
@@ -357,7 +375,7 @@ pub fn join(args: JoinArgs) -> Result<(), OpsError> {
 
 pub fn leave(args: ApiArgs) -> Result<(), OpsError> {
     // Leaving waits for the Left claim to spread (up to the leave timeout).
-    let client = Client::new(&args, Some(Duration::from_secs(30)));
+    let client = Client::new(&args, Some(Duration::from_secs(30)))?;
     let _: serde_json::Value = client.send_json("POST", "/v1/leave", serde_json::json!({}))?;
     println!("the node left the cluster and is stopping");
     Ok(())
@@ -369,18 +387,18 @@ pub fn meta(args: MetaArgs) -> Result<(), OpsError> {
             let body: BTreeMap<String, Option<String>> =
                 pairs.into_iter().map(|(k, v)| (k, Some(v))).collect();
             let meta: BTreeMap<String, String> =
-                Client::new(&api, TIMEOUT).send_json("PUT", "/v1/meta", serde_json::json!(body))?;
+                Client::new(&api, TIMEOUT)?.send_json("PUT", "/v1/meta", serde_json::json!(body))?;
             print_meta(&meta, false)
         }
         MetaAction::Delete { api, keys } => {
             let body: BTreeMap<String, Option<String>> =
                 keys.into_iter().map(|k| (k, None)).collect();
             let meta: BTreeMap<String, String> =
-                Client::new(&api, TIMEOUT).send_json("PUT", "/v1/meta", serde_json::json!(body))?;
+                Client::new(&api, TIMEOUT)?.send_json("PUT", "/v1/meta", serde_json::json!(body))?;
             print_meta(&meta, false)
         }
         MetaAction::Get { api, json } => {
-            let meta: BTreeMap<String, String> = Client::new(&api, TIMEOUT).get_json("/v1/meta")?;
+            let meta: BTreeMap<String, String> = Client::new(&api, TIMEOUT)?.get_json("/v1/meta")?;
             print_meta(&meta, json)
         }
     }
@@ -402,7 +420,7 @@ fn print_meta(meta: &BTreeMap<String, String>, json: bool) -> Result<(), OpsErro
 
 /// Streams `/v1/events` until the node stops or the user interrupts.
 pub fn events(args: EventsArgs) -> Result<(), OpsError> {
-    let client = Client::new(&args.api, None);
+    let client = Client::new(&args.api, None)?;
     let resp = client
         .get("/v1/events")
         .header("Accept", "text/event-stream")

@@ -432,6 +432,11 @@ fn host_name() -> String {
     }
 }
 
+/// The `api_token` of a config file, for the client commands.
+pub fn api_token_from_file(path: &Path) -> anyhow::Result<Option<String>> {
+    Ok(read_file(path)?.api_token)
+}
+
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow!("config file {}: {e}", path.display()))?;

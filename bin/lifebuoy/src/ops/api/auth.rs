@@ -4,9 +4,10 @@
 //! cannot set headers) a `token` query parameter. Others get 401 with a JSON
 //! error.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -49,11 +50,13 @@ fn presented(req: &Request) -> Option<String> {
         let v = v.to_str().ok()?;
         return v.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
     }
-    let query = req.uri().query()?;
-    query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("token="))
-        .map(|t| t.to_owned())
+    token_in_query(req.uri())
+}
+
+/// The URL-decoded `token` query parameter.
+fn token_in_query(uri: &axum::http::Uri) -> Option<String> {
+    let Query(q) = Query::<HashMap<String, String>>::try_from_uri(uri).ok()?;
+    q.get("token").cloned()
 }
 
 /// Middleware: 401 unless the request carries the token (or needs none).
@@ -96,6 +99,18 @@ mod tests {
         assert!(same(b"abcdef0123456789", b"abcdef0123456789"));
         assert!(!same(b"abcdef0123456789", b"abcdef0123456788"));
         assert!(!same(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn a_token_in_the_query_is_url_decoded() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().expect("uri");
+        assert_eq!(
+            token_in_query(&uri("/v1/events?x=1&token=ab%2Bcd%2F%3D%3D0123456789")).as_deref(),
+            Some("ab+cd/==0123456789")
+        );
+        assert_eq!(token_in_query(&uri("/v1/events?token=plain")).as_deref(), Some("plain"));
+        assert_eq!(token_in_query(&uri("/v1/events?other=1")), None);
+        assert_eq!(token_in_query(&uri("/v1/events")), None);
     }
 
     #[test]
