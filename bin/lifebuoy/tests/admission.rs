@@ -252,12 +252,19 @@ fn client_commands_take_the_api_token_from_the_config_file_or_the_environment() 
     let out = status_with(&[("LIFEBUOY_CONFIG", &config_arg)]);
     assert!(out.status.success(), "token from LIFEBUOY_CONFIG: {out:?}");
     let out = status_with(&[("LIFEBUOY_API_TOKEN", token)]);
-    assert!(out.status.success(), "token from LIFEBUOY_API_TOKEN: {out:?}");
+    assert!(
+        out.status.success(),
+        "token from LIFEBUOY_API_TOKEN: {out:?}"
+    );
     let out = status_with(&[
         ("LIFEBUOY_CONFIG", &config_arg),
         ("LIFEBUOY_API_TOKEN", "wrong-token-0123456789"),
     ]);
-    assert_eq!(out.status.code(), Some(1), "the variable wins over the file");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the variable wins over the file"
+    );
 
     // A token in the query is URL-decoded ('+' is a space there).
     let (status, body) = http_with(

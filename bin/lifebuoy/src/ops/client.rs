@@ -386,19 +386,26 @@ pub fn meta(args: MetaArgs) -> Result<(), OpsError> {
         MetaAction::Set { api, pairs } => {
             let body: BTreeMap<String, Option<String>> =
                 pairs.into_iter().map(|(k, v)| (k, Some(v))).collect();
-            let meta: BTreeMap<String, String> =
-                Client::new(&api, TIMEOUT)?.send_json("PUT", "/v1/meta", serde_json::json!(body))?;
+            let meta: BTreeMap<String, String> = Client::new(&api, TIMEOUT)?.send_json(
+                "PUT",
+                "/v1/meta",
+                serde_json::json!(body),
+            )?;
             print_meta(&meta, false)
         }
         MetaAction::Delete { api, keys } => {
             let body: BTreeMap<String, Option<String>> =
                 keys.into_iter().map(|k| (k, None)).collect();
-            let meta: BTreeMap<String, String> =
-                Client::new(&api, TIMEOUT)?.send_json("PUT", "/v1/meta", serde_json::json!(body))?;
+            let meta: BTreeMap<String, String> = Client::new(&api, TIMEOUT)?.send_json(
+                "PUT",
+                "/v1/meta",
+                serde_json::json!(body),
+            )?;
             print_meta(&meta, false)
         }
         MetaAction::Get { api, json } => {
-            let meta: BTreeMap<String, String> = Client::new(&api, TIMEOUT)?.get_json("/v1/meta")?;
+            let meta: BTreeMap<String, String> =
+                Client::new(&api, TIMEOUT)?.get_json("/v1/meta")?;
             print_meta(&meta, json)
         }
     }

@@ -108,7 +108,10 @@ mod tests {
             token_in_query(&uri("/v1/events?x=1&token=ab%2Bcd%2F%3D%3D0123456789")).as_deref(),
             Some("ab+cd/==0123456789")
         );
-        assert_eq!(token_in_query(&uri("/v1/events?token=plain")).as_deref(), Some("plain"));
+        assert_eq!(
+            token_in_query(&uri("/v1/events?token=plain")).as_deref(),
+            Some("plain")
+        );
         assert_eq!(token_in_query(&uri("/v1/events?other=1")), None);
         assert_eq!(token_in_query(&uri("/v1/events")), None);
     }
