@@ -285,10 +285,10 @@ impl NetworkBehaviour for Rogue {
             FromSwarm::ConnectionEstablished(e) => {
                 self.conns.insert(e.peer_id, e.connection_id);
             }
-            FromSwarm::ConnectionClosed(e) => {
-                if self.conns.get(&e.peer_id) == Some(&e.connection_id) {
-                    self.conns.remove(&e.peer_id);
-                }
+            FromSwarm::ConnectionClosed(e)
+                if self.conns.get(&e.peer_id) == Some(&e.connection_id) =>
+            {
+                self.conns.remove(&e.peer_id);
             }
             _ => {}
         }
