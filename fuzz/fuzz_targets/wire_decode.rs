@@ -11,20 +11,22 @@ use lifebuoy_core::{Channel, Config, Core, MemberInfo};
 fuzz_target!(|data: &[u8]| {
     // The decoders on their own, with both channels' limits.
     for limit in [1200, 64 * 1024] {
-        if let Ok(p) = wire::decode::<u32>(data, limit, "lifebuoy") {
+        if let Ok(p) = wire::decode::<u32>(data, limit) {
             // What decodes re-encodes, and decodes to the same packet.
-            let again = wire::encode("lifebuoy", &p).expect("a decoded packet encodes");
-            let back: Packet<u32> = wire::decode(&again, usize::MAX, "lifebuoy").expect("round trip");
+            let again = wire::encode(&p).expect("a decoded packet encodes");
+            let back: Packet<u32> = wire::decode(&again, usize::MAX).expect("round trip");
             assert_eq!(back, p);
         }
     }
     let _ = wire::decode_update::<u32>(data);
-    let _ = wire::decode::<String>(data, 64 * 1024, "lifebuoy");
+    let _ = wire::decode::<String>(data, 64 * 1024);
+    let _ = wire::check_hello(data, "lifebuoy");
 
     // A core fed the same bytes on both channels.
     let now = Instant::now();
     let mut core = Core::new(Config::lan(), 0u32, MemberInfo::default(), 0, 1, now)
         .expect("the LAN profile is valid");
+    let _ = core.check_hello(data);
     for channel in [Channel::Probe, Channel::Sync] {
         let before = core.member_count();
         if core.handle_message(now, 1, channel, data).is_err() {

@@ -45,7 +45,10 @@ fn full_gossip_packet() -> Packet<u32> {
         gossip.push(serde_bytes::ByteBuf::from(b));
     }
     Packet {
-        kind: Kind::Ping { seq: 9, target: 0 },
+        kind: Kind::Ping {
+            seq: 9,
+            target: None,
+        },
         gossip,
     }
 }
@@ -77,7 +80,10 @@ fn sync_packet(n: u32) -> Packet<u32> {
 fn codec(c: &mut Criterion) {
     let mut g = c.benchmark_group("wire");
     let ping = Packet::<u32> {
-        kind: Kind::Ping { seq: 1, target: 2 },
+        kind: Kind::Ping {
+            seq: 1,
+            target: None,
+        },
         gossip: vec![],
     };
     let full = full_gossip_packet();
@@ -87,13 +93,13 @@ fn codec(c: &mut Criterion) {
         ("ping_full_gossip", &full),
         ("sync_1000", &sync),
     ] {
-        let bytes = wire::encode("lifebuoy", p).expect("encode");
+        let bytes = wire::encode(p).expect("encode");
         g.throughput(Throughput::Elements(1));
         g.bench_function(format!("encode/{name}"), |b| {
-            b.iter(|| wire::encode("lifebuoy", black_box(p)))
+            b.iter(|| wire::encode(black_box(p)))
         });
         g.bench_function(format!("decode/{name}"), |b| {
-            b.iter(|| wire::decode::<u32>(black_box(&bytes), 16 << 20, "lifebuoy"))
+            b.iter(|| wire::decode::<u32>(black_box(&bytes), 16 << 20))
         });
     }
     g.finish();
@@ -103,15 +109,15 @@ fn handling(c: &mut Criterion) {
     let start = Instant::now();
     let mut g = c.benchmark_group("core");
     g.throughput(Throughput::Elements(1));
-    let ping = wire::encode(
-        "lifebuoy",
-        &Packet::<u32> {
-            kind: Kind::Ping { seq: 1, target: 0 },
-            gossip: vec![],
+    let ping = wire::encode(&Packet::<u32> {
+        kind: Kind::Ping {
+            seq: 1,
+            target: None,
         },
-    )
+        gossip: vec![],
+    })
     .expect("encode");
-    let full = wire::encode("lifebuoy", &full_gossip_packet()).expect("encode");
+    let full = wire::encode(&full_gossip_packet()).expect("encode");
     for (name, bytes) in [("ping_to_ack", &ping), ("ping_full_gossip_to_ack", &full)] {
         let mut core = cluster_core(1000, start);
         let mut t = start;
@@ -127,7 +133,7 @@ fn handling(c: &mut Criterion) {
             })
         });
     }
-    let sync = wire::encode("lifebuoy", &sync_packet(1000)).expect("encode");
+    let sync = wire::encode(&sync_packet(1000)).expect("encode");
     g.bench_function("handle_message/sync_1000_into_n1000", |b| {
         b.iter_batched(
             || cluster_core(1000, start),

@@ -1,5 +1,5 @@
-//! Writes one valid message of every kind (and every update on its own) to
-//! a directory, so that the fuzzer starts from real envelopes:
+//! Writes one valid message of every kind (and every update on its own, and
+//! a hello) to a directory, so that the fuzzer starts from real packets:
 //! `cargo run -p lifebuoy-core --example fuzz_seeds -- fuzz/seeds`.
 
 use lifebuoy_core::wire::{self, Kind, Packet, Update};
@@ -41,7 +41,10 @@ fn main() -> std::io::Result<()> {
         .map(|u| ByteBuf::from(wire::encode_update(u).expect("encode")))
         .collect();
     let kinds: Vec<Kind<u32>> = vec![
-        Kind::Ping { seq: 1, target: 0 },
+        Kind::Ping {
+            seq: 1,
+            target: None,
+        },
         Kind::Ack { seq: 1 },
         Kind::PingReq {
             seq: 2,
@@ -64,11 +67,15 @@ fn main() -> std::io::Result<()> {
         };
         std::fs::write(
             dir.join(format!("msg-{i}")),
-            wire::encode("lifebuoy", &p).expect("encode"),
+            wire::encode(&p).expect("encode"),
         )?;
     }
     for (i, g) in gossip.iter().enumerate() {
         std::fs::write(dir.join(format!("update-{i}")), g)?;
     }
+    std::fs::write(
+        dir.join("hello-0"),
+        wire::encode_hello("lifebuoy").expect("encode"),
+    )?;
     Ok(())
 }

@@ -229,14 +229,7 @@ impl<I: NodeId> Core<I> {
         };
         let priority = Some(self.sign_claim(buddy).raw);
         let to = self.dest(&id);
-        self.send_probe(
-            to,
-            crate::wire::Kind::Ping {
-                seq,
-                target: id.clone(),
-            },
-            priority,
-        );
+        self.send_probe(to, crate::wire::Kind::Ping { seq, target: None }, priority);
         self.send_ping_reqs(seq, &id);
         self.timers.set(
             now + self.cfg.probe_timeout,

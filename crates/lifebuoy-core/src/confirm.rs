@@ -43,14 +43,7 @@ impl<I: NodeId> Core<I> {
         self.stats.suspect_checks += 1;
         self.suspect_checks.insert(seq, id.clone());
         let to = self.dest(id);
-        self.send_probe(
-            to,
-            Kind::Ping {
-                seq,
-                target: id.clone(),
-            },
-            None,
-        );
+        self.send_probe(to, Kind::Ping { seq, target: None }, None);
         self.send_ping_reqs(seq, id);
         self.timers.set(
             now + self.health.scale(self.cfg.probe_timeout),

@@ -346,8 +346,36 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    /// Handles bytes `from` a peer on `channel`. Bad input is counted and
-    /// returned as an error; it never panics and never changes state.
+    /// The [`wire::Hello`] (protocol version and cluster name) a driver
+    /// sends before its first packet on each stream or ordered channel.
+    pub fn hello(&self) -> Vec<u8> {
+        wire::encode_hello(&self.cfg.cluster).unwrap_or_default()
+    }
+
+    /// Checks a peer's [`wire::Hello`]; a driver accepts packets from a
+    /// stream only after its hello passed. A refusal is counted
+    /// (`wrong_cluster` or `decode_errors`) and returned, naming both
+    /// clusters for a cluster mismatch.
+    pub fn check_hello(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        let r = wire::check_hello(bytes, &self.cfg.cluster);
+        if let Err(e) = &r {
+            self.count_refused(e);
+        }
+        r
+    }
+
+    /// Counts a hello the driver refused itself (with [`wire::check_hello`],
+    /// where the core is out of reach), as [`Core::check_hello`] would.
+    pub fn count_refused(&mut self, e: &WireError) {
+        match e {
+            WireError::WrongCluster { .. } => self.stats.wrong_cluster += 1,
+            _ => self.stats.decode_errors += 1,
+        }
+    }
+
+    /// Handles one packet `from` a peer on `channel` (after that stream's
+    /// hello was accepted). Bad input is counted and returned as an error;
+    /// it never panics and never changes state.
     pub fn handle_message(
         &mut self,
         now: Instant,
@@ -359,13 +387,10 @@ impl<I: NodeId> Core<I> {
             Channel::Probe => self.cfg.max_message_bytes.max(64 * 1024),
             Channel::Sync => self.cfg.max_sync_bytes,
         };
-        let packet: Packet<I> = match wire::decode(bytes, limit, &self.cfg.cluster) {
+        let packet: Packet<I> = match wire::decode(bytes, limit) {
             Ok(p) => p,
             Err(e) => {
-                match e {
-                    WireError::WrongCluster { .. } => self.stats.wrong_cluster += 1,
-                    _ => self.stats.decode_errors += 1,
-                }
+                self.stats.decode_errors += 1;
                 tracing::debug!(peer = ?from, error = %e, "dropped message");
                 return Err(e);
             }
@@ -615,7 +640,7 @@ impl<I: NodeId> Core<I> {
         priority: Option<Arc<[u8]>>,
     ) {
         let no_gossip: [Arc<[u8]>; 0] = [];
-        let base = match wire::encode_parts(&self.cfg.cluster, &kind, &no_gossip) {
+        let base = match wire::encode_parts(&kind, &no_gossip) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "could not encode a message");
@@ -641,7 +666,7 @@ impl<I: NodeId> Core<I> {
         let payload = if gossip.is_empty() {
             base
         } else {
-            wire::encode_parts(&self.cfg.cluster, &kind, &gossip).unwrap_or(base)
+            wire::encode_parts(&kind, &gossip).unwrap_or(base)
         };
         self.push_transmit(to, Channel::Probe, &kind, payload);
     }

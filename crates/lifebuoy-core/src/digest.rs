@@ -38,7 +38,7 @@ impl<I: NodeId> Core<I> {
             digest: self.view_digest(),
         };
         let no_gossip: [&[u8]; 0] = [];
-        match wire::encode_parts(&self.cfg.cluster, &kind, &no_gossip) {
+        match wire::encode_parts(&kind, &no_gossip) {
             Ok(bytes) => self.push_transmit(to, Channel::Sync, &kind, bytes),
             Err(e) => tracing::warn!(error = %e, "could not encode a digest"),
         }

@@ -40,14 +40,7 @@ impl<I: NodeId> Core<I> {
             _ => None,
         };
         let to = self.dest(&target);
-        self.send_probe(
-            to,
-            Kind::Ping {
-                seq,
-                target: target.clone(),
-            },
-            priority,
-        );
+        self.send_probe(to, Kind::Ping { seq, target: None }, priority);
         self.probe = Some(Probe {
             seq,
             target,
@@ -154,8 +147,8 @@ impl<I: NodeId> Core<I> {
         self.apply_claim(now, claim, Origin::Local);
     }
 
-    pub(crate) fn on_ping(&mut self, _now: Instant, from: I, seq: u32, target: I) {
-        if target != self.local.id {
+    pub(crate) fn on_ping(&mut self, _now: Instant, from: I, seq: u32, target: Option<I>) {
+        if target.is_some_and(|t| t != self.local.id) {
             // Meant for someone else (a stale address): do not ack for them.
             self.stats.misdirected += 1;
             return;
@@ -215,7 +208,7 @@ impl<I: NodeId> Core<I> {
             to,
             Kind::Ping {
                 seq: our_seq,
-                target,
+                target: None,
             },
             None,
         );

@@ -51,7 +51,7 @@ impl<I: NodeId> Core<I> {
             kind,
             gossip: Vec::new(),
         };
-        match wire::encode(&self.cfg.cluster, &packet) {
+        match wire::encode(&packet) {
             Ok(bytes) if bytes.len() <= self.cfg.max_sync_bytes => {
                 self.push_transmit(to, Channel::Sync, &packet.kind, bytes);
             }

@@ -50,7 +50,7 @@ fn every_member_is_probed_once_per_round_in_a_shuffled_order_swim_4_3() {
         .iter()
         .filter(|f| f.from == 0)
         .filter_map(|f| match f.packet().kind {
-            Kind::Ping { target, .. } => Some(target),
+            Kind::Ping { .. } => Some(f.to),
             _ => None,
         })
         .collect();

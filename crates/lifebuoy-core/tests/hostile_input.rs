@@ -31,29 +31,46 @@ fn garbage_and_oversized_input_is_counted_and_dropped() {
 }
 
 #[test]
-fn a_message_from_another_cluster_is_refused_naming_both() {
+fn a_hello_from_another_cluster_is_refused_naming_both() {
     let mut net = Net::converged(2, Config::lan());
-    let p = Packet {
-        kind: Kind::Ping {
-            seq: 1,
-            target: 0u32,
-        },
-        gossip: vec![],
-    };
-    let bytes = wire::encode("other", &p).expect("encode");
-    let now = net.now;
-    let err = net
-        .core_mut(0)
-        .handle_message(now, 1, Channel::Probe, &bytes)
-        .unwrap_err();
+    let theirs = wire::encode_hello("other").expect("encode");
+    let err = net.core_mut(0).check_hello(&theirs).unwrap_err();
     assert!(
         err.to_string().contains("other") && err.to_string().contains("lifebuoy"),
         "{err}"
     );
     assert_eq!(net.core(0).stats().wrong_cluster, 1);
+    let ours = net.core(1).hello();
+    assert_eq!(net.core_mut(0).check_hello(&ours), Ok(()));
+    assert_eq!(net.core(0).stats().wrong_cluster, 1);
     assert!(
         net.core_mut(0).poll_transmit().is_none(),
-        "no ack to a foreign cluster"
+        "a hello is answered by nothing"
+    );
+}
+
+#[test]
+fn a_ping_naming_another_target_is_not_acked() {
+    let mut net = Net::converged(2, Config::lan());
+    let p = Packet {
+        kind: Kind::Ping {
+            seq: 1,
+            target: Some(7u32),
+        },
+        gossip: vec![],
+    };
+    let bytes = wire::encode(&p).expect("encode");
+    let now = net.now;
+    let c = net.core_mut(0);
+    c.handle_message(now, 1, Channel::Probe, &bytes)
+        .expect("decodes");
+    assert_eq!(c.stats().misdirected, 1);
+    assert!(
+        std::iter::from_fn(|| c.poll_transmit()).all(|t| !matches!(
+            wire::decode::<u32>(&t.payload, 1 << 20).map(|p| p.kind),
+            Ok(Kind::Ack { .. })
+        )),
+        "acked a ping meant for someone else"
     );
 }
 
@@ -68,7 +85,7 @@ fn a_push_pull_on_the_probe_channel_is_refused() {
         },
         gossip: vec![],
     };
-    let bytes = wire::encode("lifebuoy", &p).expect("encode");
+    let bytes = wire::encode(&p).expect("encode");
     let now = net.now;
     let err = net
         .core_mut(0)
@@ -95,7 +112,7 @@ fn a_bad_piggybacked_update_is_dropped_alone() {
             serde_bytes::ByteBuf::from(good),
         ],
     };
-    let bytes = wire::encode("lifebuoy", &p).expect("encode");
+    let bytes = wire::encode(&p).expect("encode");
     let now = net.now;
     net.core_mut(0)
         .handle_message(now, 1, Channel::Probe, &bytes)
@@ -127,7 +144,7 @@ fn a_forged_left_or_dead_claim_about_ourselves_is_refuted() {
                 wire::encode_update(&u).expect("e"),
             )],
         };
-        let bytes = wire::encode("lifebuoy", &p).expect("encode");
+        let bytes = wire::encode(&p).expect("encode");
         let now = net.now;
         net.core_mut(0)
             .handle_message(now, 1, Channel::Probe, &bytes)
@@ -145,7 +162,7 @@ fn gossip_of(updates: &[Update<u32>]) -> Vec<u8> {
             .map(|u| serde_bytes::ByteBuf::from(wire::encode_update(u).expect("e")))
             .collect(),
     };
-    wire::encode("lifebuoy", &p).expect("encode")
+    wire::encode(&p).expect("encode")
 }
 
 fn fake_alive(id: u32) -> Update<u32> {
@@ -202,7 +219,7 @@ fn claims_about_members_not_on_the_allowlist_never_enter_the_table() {
 }
 
 #[test]
-fn an_unknown_protocol_version_is_dropped_and_counted_and_the_node_keeps_answering() {
+fn a_hello_of_an_unknown_protocol_version_is_refused_and_counted_and_the_node_keeps_answering() {
     #[derive(serde::Serialize)]
     struct Future<'a> {
         v: u8,
@@ -222,25 +239,22 @@ fn an_unknown_protocol_version_is_dropped_and_counted_and_the_node_keeps_answeri
     let now = net.now;
     let c = net.core_mut(0);
     assert_eq!(
-        c.handle_message(now, 1, Channel::Probe, &bytes),
+        c.check_hello(&bytes),
         Err(WireError::UnsupportedVersion(99))
     );
     assert_eq!(c.stats().decode_errors, 1);
-    let ping = wire::encode(
-        "lifebuoy",
-        &Packet {
-            kind: Kind::Ping {
-                seq: 9,
-                target: 0u32,
-            },
-            gossip: vec![],
+    let ping = wire::encode(&Packet {
+        kind: Kind::Ping {
+            seq: 9,
+            target: Some(0u32),
         },
-    )
+        gossip: vec![],
+    })
     .expect("encode");
     c.handle_message(now, 1, Channel::Probe, &ping)
         .expect("a ping");
     let ack = std::iter::from_fn(|| c.poll_transmit()).find_map(|t| {
-        match wire::decode::<u32>(&t.payload, 1 << 20, "lifebuoy") {
+        match wire::decode::<u32>(&t.payload, 1 << 20) {
             Ok(Packet {
                 kind: Kind::Ack { seq: 9 },
                 ..

@@ -16,7 +16,7 @@ const CLUSTER: &str = "lifebuoy";
 
 /// Delivers gossip entries to `to` as if `from` sent them.
 fn inject(net: &mut Net, to: u32, from: u32, entries: Vec<Vec<u8>>) {
-    let bytes = wire::encode_parts(CLUSTER, &Kind::<u32>::Gossip, &entries).expect("encode");
+    let bytes = wire::encode_parts(&Kind::<u32>::Gossip, &entries).expect("encode");
     let now = net.now;
     net.core_mut(to)
         .handle_message(now, from, Channel::Probe, &bytes)

@@ -122,7 +122,7 @@ impl Sim {
                 None => attack.entries(&liar, &NoAuth, &self.core_cfg.cluster),
             };
             self.liars.forged_claims += entries.len() as u64;
-            let Some(payload) = gossip_packet::<u32>(&self.core_cfg.cluster, &entries) else {
+            let Some(payload) = gossip_packet::<u32>(&entries) else {
                 continue;
             };
             for _ in 0..FANOUT {
@@ -140,9 +140,7 @@ impl Sim {
         if d.channel != Channel::Probe {
             return;
         }
-        let Ok(p): Result<Packet<u32>, _> =
-            wire::decode(&d.payload, 1 << 16, &self.core_cfg.cluster)
-        else {
+        let Ok(p): Result<Packet<u32>, _> = wire::decode(&d.payload, 1 << 16) else {
             return;
         };
         for g in p.gossip {
@@ -159,7 +157,7 @@ impl Sim {
                 .get(target as usize)
                 .is_some_and(|t| t.status == Status::Down);
             if down {
-                if let Some(ack) = forged_ack::<u32>(&self.core_cfg.cluster, seq) {
+                if let Some(ack) = forged_ack::<u32>(seq) {
                     self.liars.forged_acks += 1;
                     self.inject(d.to, d.from, ack);
                 }

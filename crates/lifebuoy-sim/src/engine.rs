@@ -163,13 +163,7 @@ impl Sim {
         let sample = cfg.retransmit_sample.unwrap_or((cfg.nodes / 256).max(1));
         let restored = plan.start == Start::Restored;
         let mut sim = Sim {
-            traffic: Traffic::new(
-                end,
-                n,
-                sample,
-                core_cfg.retransmit_limit(n),
-                core_cfg.cluster.clone(),
-            ),
+            traffic: Traffic::new(end, n, sample, core_cfg.retransmit_limit(n)),
             core_cfg,
             clock: Clock::new(),
             now: 0,
@@ -437,7 +431,7 @@ impl Sim {
         };
         self.traffic.sent(self.now, from, &t);
         if self.cfg.trace.is_some_and(|x| Some(x) == to || x == from) {
-            crate::trace::message(self.now, from, to, &t, &self.core_cfg.cluster);
+            crate::trace::message(self.now, from, to, &t);
         }
         let Some(to) = to.filter(|&to| (to as usize) < self.nodes.len()) else {
             self.traffic.dropped += 1;

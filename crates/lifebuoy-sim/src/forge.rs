@@ -120,14 +120,14 @@ impl<I: Clone + Serialize> Attack<I> {
 }
 
 /// A gossip-only packet carrying `entries`.
-pub fn gossip_packet<I: Serialize>(cluster: &str, entries: &[Vec<u8>]) -> Option<Vec<u8>> {
-    wire::encode_parts(cluster, &Kind::<I>::Gossip, entries).ok()
+pub fn gossip_packet<I: Serialize>(entries: &[Vec<u8>]) -> Option<Vec<u8>> {
+    wire::encode_parts(&Kind::<I>::Gossip, entries).ok()
 }
 
 /// An ack for ping-req `seq`, as if its target had answered.
-pub fn forged_ack<I: Serialize>(cluster: &str, seq: u32) -> Option<Vec<u8>> {
+pub fn forged_ack<I: Serialize>(seq: u32) -> Option<Vec<u8>> {
     let none: [Vec<u8>; 0] = [];
-    wire::encode_parts(cluster, &Kind::<I>::Ack { seq }, &none).ok()
+    wire::encode_parts(&Kind::<I>::Ack { seq }, &none).ok()
 }
 
 #[cfg(test)]
@@ -173,7 +173,7 @@ mod tests {
                 ..
             }
         ));
-        assert!(gossip_packet::<u32>("c", &e).is_some());
-        assert!(forged_ack::<u32>("c", 1).is_some());
+        assert!(gossip_packet::<u32>(&e).is_some());
+        assert!(forged_ack::<u32>(1).is_some());
     }
 }

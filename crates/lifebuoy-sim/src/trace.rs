@@ -17,9 +17,9 @@ pub(crate) fn event(now: Nanos, observer: u32, e: &Event<u32>) {
     );
 }
 
-pub(crate) fn message(now: Nanos, from: u32, to: Option<u32>, t: &Transmit<u32>, cluster: &str) {
+pub(crate) fn message(now: Nanos, from: u32, to: Option<u32>, t: &Transmit<u32>) {
     let to = to.map_or_else(|| "?".to_owned(), |t| t.to_string());
-    let Ok(p) = wire::decode::<u32>(&t.payload, usize::MAX, cluster) else {
+    let Ok(p) = wire::decode::<u32>(&t.payload, usize::MAX) else {
         eprintln!(
             "{:>12.6} msg    {from} -> {to}: undecodable",
             to_secs_f64(now)

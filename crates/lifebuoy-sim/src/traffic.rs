@@ -33,7 +33,6 @@ pub(crate) struct Traffic {
     last: Nanos,
     live: u64,
     sample: u32,
-    cluster: String,
     sends: HashMap<(u32, u64), u32>,
     limit: u32,
     /// The first updates seen sent more than `limit` times: (sender, update).
@@ -68,20 +67,13 @@ fn direct(sender: u32, ping_target: Option<u32>, raw: &[u8]) -> bool {
 }
 
 impl Traffic {
-    pub(crate) fn new(
-        duration: Nanos,
-        live: usize,
-        sample: u32,
-        limit: u32,
-        cluster: String,
-    ) -> Self {
+    pub(crate) fn new(duration: Nanos, live: usize, sample: u32, limit: u32) -> Self {
         let secs = (duration / SEC + 1) as usize;
         Traffic {
             buckets: vec![Bucket::default(); secs],
             last: 0,
             live: live as u64,
             sample,
-            cluster,
             sends: HashMap::new(),
             limit,
             over_limit: Vec::new(),
@@ -120,12 +112,12 @@ impl Traffic {
             self.sync_msgs += 1;
             self.sync_bytes += t.payload.len() as u64;
         } else if from.is_multiple_of(self.sample) {
-            self.check_retransmits(from, &t.payload);
+            self.check_retransmits(from, t.to.id().copied(), &t.payload);
         }
     }
 
-    fn check_retransmits(&mut self, from: u32, payload: &[u8]) {
-        let packet = match wire::decode::<u32>(payload, usize::MAX, &self.cluster) {
+    fn check_retransmits(&mut self, from: u32, to: Option<u32>, payload: &[u8]) {
+        let packet = match wire::decode::<u32>(payload, usize::MAX) {
             Ok(p) => p,
             Err(_) => {
                 self.undecodable += 1;
@@ -135,7 +127,7 @@ impl Traffic {
         self.decoded_packets += 1;
         let is_gossip = matches!(packet.kind, Kind::Gossip);
         let ping_target = match packet.kind {
-            Kind::Ping { target, .. } => Some(target),
+            Kind::Ping { .. } => to,
             _ => None,
         };
         for (i, raw) in packet.gossip.iter().enumerate() {
@@ -196,13 +188,13 @@ mod tests {
         Transmit {
             to: Destination::Member { id: 1, info: None },
             channel: Channel::Probe,
-            payload: wire::encode("c", &p).expect("encodes"),
+            payload: wire::encode(&p).expect("encodes"),
         }
     }
 
     #[test]
     fn an_update_sent_more_than_the_limit_is_caught_swim_4_1() {
-        let mut t = Traffic::new(10 * SEC, 3, 1, 4, "c".into());
+        let mut t = Traffic::new(10 * SEC, 3, 1, 4);
         let u = Update::Dead {
             id: 2,
             incarnation: 0,
@@ -232,7 +224,7 @@ mod tests {
 
     #[test]
     fn a_direct_refutation_to_the_accuser_is_outside_the_bound() {
-        let mut t = Traffic::new(10 * SEC, 3, 1, 4, "c".into());
+        let mut t = Traffic::new(10 * SEC, 3, 1, 4);
         let own = Update::Alive {
             id: 0,
             incarnation: 3,

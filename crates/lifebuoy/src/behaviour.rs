@@ -8,6 +8,7 @@
 //! the core's probe timers do the rest.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -82,6 +83,10 @@ pub struct Behaviour {
     stats: DriverStats,
     limiter: PeerLimiter,
     wrong_cluster_logged: Option<Instant>,
+    /// Our hello, and the cluster name a peer's hello must carry (for
+    /// every connection's handler).
+    hello: Arc<[u8]>,
+    cluster: Arc<str>,
 }
 
 impl Behaviour {
@@ -118,6 +123,8 @@ impl Behaviour {
         )?
         .with_auth(Box::new(PeerAuth::new(keypair.clone())));
         core.set_allowlist(config.allowed_peers.clone());
+        let hello = Arc::from(core.hello());
+        let cluster = Arc::from(config.protocol.cluster.as_str());
         Ok(Behaviour {
             core,
             local_peer_id,
@@ -135,6 +142,8 @@ impl Behaviour {
             stats: DriverStats::default(),
             limiter: PeerLimiter::new(config.max_frames_per_peer_per_sec, config.frame_burst),
             wrong_cluster_logged: None,
+            hello,
+            cluster,
             cfg: config,
         })
     }
@@ -418,9 +427,25 @@ impl Behaviour {
             tracing::trace!(%peer, "frame above the peer's rate dropped");
             return;
         }
-        match self.core.handle_message(now, peer, channel, payload) {
-            Ok(()) => {}
-            Err(WireError::WrongCluster { theirs, ours }) => {
+        if let Err(e) = self.core.handle_message(now, peer, channel, payload) {
+            self.note_refused(peer, channel, e);
+        }
+        self.drain_core();
+    }
+
+    fn new_handler(&self) -> Handler {
+        Handler::new(
+            self.cfg.protocol.max_sync_bytes,
+            self.hello.clone(),
+            self.cluster.clone(),
+        )
+    }
+
+    /// Counts and logs a refused frame or hello (the core counted it already).
+    fn note_refused(&mut self, peer: PeerId, channel: Channel, e: WireError) {
+        let now = Instant::now();
+        match e {
+            WireError::WrongCluster { theirs, ours } => {
                 self.stats.wrong_cluster += 1;
                 let quiet = self
                     .wrong_cluster_logged
@@ -435,7 +460,7 @@ impl Behaviour {
                     );
                 }
             }
-            Err(e) => {
+            e => {
                 self.stats.decode_errors += 1;
                 match e {
                     WireError::TooLarge { .. } => self.stats.oversized += 1,
@@ -445,7 +470,6 @@ impl Behaviour {
                 tracing::debug!(%peer, ?channel, error = %e, "undecodable message dropped");
             }
         }
-        self.drain_core();
     }
 
     fn allowed(&self, peer: &PeerId) -> bool {
@@ -524,7 +548,7 @@ impl NetworkBehaviour for Behaviour {
         _: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
         self.check_allowed(peer)?;
-        Ok(Handler::new(self.cfg.protocol.max_sync_bytes))
+        Ok(self.new_handler())
     }
 
     fn handle_pending_outbound_connection(
@@ -551,7 +575,7 @@ impl NetworkBehaviour for Behaviour {
         _: PortUse,
     ) -> Result<THandler<Self>, ConnectionDenied> {
         self.check_allowed(peer)?;
-        Ok(Handler::new(self.cfg.protocol.max_sync_bytes))
+        Ok(self.new_handler())
     }
 
     fn on_swarm_event(&mut self, event: FromSwarm<'_>) {
@@ -593,6 +617,10 @@ impl NetworkBehaviour for Behaviour {
         match event {
             ToBehaviour::Received { channel, payload } => {
                 self.on_frame(peer, conn, channel, &payload)
+            }
+            ToBehaviour::Refused { channel, error } => {
+                self.core.count_refused(&error);
+                self.note_refused(peer, channel, error);
             }
             ToBehaviour::Dropped {
                 channel,

@@ -1,8 +1,12 @@
 //! The per-connection handler: one reused outbound stream per channel with
-//! length-prefixed frames, and the inbound streams the remote opened.
+//! length-prefixed frames, and the inbound streams the remote opened. The
+//! first frame on every stream is the sender's hello (protocol version and
+//! cluster name, `lifebuoy_core::wire::Hello`); an inbound stream whose hello
+//! is refused is closed before any of its packets reaches the core.
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
@@ -16,7 +20,7 @@ use libp2p::swarm::{
     ConnectionHandler, ConnectionHandlerEvent, StreamUpgradeError, SubstreamProtocol,
 };
 use libp2p::{Stream, StreamProtocol};
-use lifebuoy_core::Channel;
+use lifebuoy_core::{wire, Channel, WireError};
 
 use crate::protocol::{self, InboundProtocols, MAX_PROBE_FRAME};
 
@@ -49,6 +53,14 @@ pub enum ToBehaviour {
         /// The frame's bytes.
         payload: Vec<u8>,
     },
+    /// An inbound stream's hello was refused (another cluster or protocol
+    /// version); the stream was closed.
+    Refused {
+        /// The channel.
+        channel: Channel,
+        /// Why.
+        error: WireError,
+    },
     /// Frames were dropped (stream failure, queue overflow or the remote
     /// not speaking the protocol). Informational: the core's timers handle
     /// lost messages.
@@ -77,12 +89,16 @@ pub enum DropReason {
 }
 
 type WriteFuture = BoxFuture<'static, (Stream, io::Result<()>)>;
-type ReadFuture = BoxFuture<'static, (Stream, Channel, io::Result<Option<Vec<u8>>>)>;
+/// An inbound read: the stream, its channel, whether the frame is the
+/// stream's hello, and the frame.
+type ReadFuture = BoxFuture<'static, (Stream, Channel, bool, io::Result<Option<Vec<u8>>>)>;
 
 /// Outbound state of one channel on one connection.
 struct Outbound {
     channel: Channel,
     stream: Option<Stream>,
+    /// Whether our hello was written on `stream`.
+    greeted: bool,
     writing: Option<WriteFuture>,
     opening: bool,
     unsupported: bool,
@@ -94,6 +110,7 @@ impl Outbound {
         Outbound {
             channel,
             stream: None,
+            greeted: false,
             writing: None,
             opening: false,
             unsupported: false,
@@ -109,6 +126,10 @@ impl Outbound {
 /// The [`ConnectionHandler`] of [`crate::Behaviour`].
 pub struct Handler {
     out: [Outbound; 2],
+    /// Our hello, written first on every outbound stream.
+    hello: Arc<[u8]>,
+    /// Our cluster name, which every inbound stream's hello must carry.
+    cluster: Arc<str>,
     inbound: FuturesUnordered<ReadFuture>,
     max_sync_frame: usize,
     events: VecDeque<ToBehaviour>,
@@ -130,9 +151,11 @@ fn idx(channel: Channel) -> usize {
 }
 
 impl Handler {
-    pub(crate) fn new(max_sync_frame: usize) -> Self {
+    pub(crate) fn new(max_sync_frame: usize, hello: Arc<[u8]>, cluster: Arc<str>) -> Self {
         Handler {
             out: [Outbound::new(Channel::Probe), Outbound::new(Channel::Sync)],
+            hello,
+            cluster,
             inbound: FuturesUnordered::new(),
             max_sync_frame,
             events: VecDeque::new(),
@@ -146,11 +169,15 @@ impl Handler {
         }
     }
 
-    fn read_next(&self, mut stream: Stream, channel: Channel) -> ReadFuture {
-        let max = self.max_frame(channel);
+    fn read_next(&self, mut stream: Stream, channel: Channel, hello: bool) -> ReadFuture {
+        let max = if hello {
+            wire::MAX_HELLO_BYTES
+        } else {
+            self.max_frame(channel)
+        };
         async move {
             let r = protocol::read_frame(&mut stream, max).await;
-            (stream, channel, r)
+            (stream, channel, hello, r)
         }
         .boxed()
     }
@@ -197,6 +224,10 @@ impl Handler {
             match out.stream.take() {
                 Some(mut stream) => {
                     let mut buf = Vec::new();
+                    if !out.greeted {
+                        protocol::encode_frame(&self.hello, &mut buf);
+                        out.greeted = true;
+                    }
                     while let Some(frame) = out.queue.pop_front() {
                         protocol::encode_frame(&frame, &mut buf);
                     }
@@ -255,10 +286,23 @@ impl ConnectionHandler for Handler {
         if let Some(e) = self.events.pop_front() {
             return Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(e));
         }
-        while let Poll::Ready(Some((stream, channel, result))) = self.inbound.poll_next_unpin(cx) {
+        while let Poll::Ready(Some((stream, channel, hello, result))) =
+            self.inbound.poll_next_unpin(cx)
+        {
             match result {
+                Ok(Some(payload)) if hello => match wire::check_hello(&payload, &self.cluster) {
+                    Ok(()) => {
+                        let next = self.read_next(stream, channel, false);
+                        self.inbound.push(next);
+                    }
+                    Err(error) => {
+                        return Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(
+                            ToBehaviour::Refused { channel, error },
+                        ));
+                    }
+                },
                 Ok(Some(payload)) => {
-                    let next = self.read_next(stream, channel);
+                    let next = self.read_next(stream, channel, false);
                     self.inbound.push(next);
                     return Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(
                         ToBehaviour::Received { channel, payload },
@@ -315,7 +359,7 @@ impl ConnectionHandler for Handler {
                     return;
                 }
                 stream.ignore_for_keep_alive();
-                let next = self.read_next(stream, channel);
+                let next = self.read_next(stream, channel, true);
                 self.inbound.push(next);
             }
             ConnectionEvent::FullyNegotiatedOutbound(FullyNegotiatedOutbound {
@@ -326,6 +370,7 @@ impl ConnectionHandler for Handler {
                 let out = &mut self.out[idx(channel)];
                 out.opening = false;
                 out.stream = Some(stream);
+                out.greeted = false;
             }
             ConnectionEvent::DialUpgradeError(DialUpgradeError {
                 info: channel,

@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::message::{Envelope, Kind, Packet, Signed, Update, PROTOCOL_VERSION};
+use super::message::{Hello, Kind, Packet, Signed, Update, PROTOCOL_VERSION};
 
 /// The two logical channels. The libp2p driver maps them to the stream
 /// protocols `/lifebuoy/swim/1.0.0` and `/lifebuoy/sync/1.0.0`.
@@ -48,56 +48,82 @@ pub enum WireError {
     Encode(String),
 }
 
-/// Encodes a packet in a versioned envelope.
-pub fn encode<I: Serialize>(cluster: &str, packet: &Packet<I>) -> Result<Vec<u8>, WireError> {
-    encode_parts(cluster, &packet.kind, &packet.gossip)
+/// Largest [`Hello`] accepted: a version and a cluster name.
+pub const MAX_HELLO_BYTES: usize = 1024;
+
+/// Encodes the [`Hello`] a sender puts before its first packet on a stream.
+pub fn encode_hello(cluster: &str) -> Result<Vec<u8>, WireError> {
+    #[derive(Serialize)]
+    struct HelloRef<'a> {
+        #[serde(rename = "v")]
+        version: u8,
+        #[serde(rename = "c")]
+        cluster: &'a str,
+    }
+    let h = HelloRef {
+        version: PROTOCOL_VERSION,
+        cluster,
+    };
+    cbor4ii::serde::to_vec(Vec::with_capacity(16 + cluster.len()), &h)
+        .map_err(|e| WireError::Encode(e.to_string()))
 }
 
-/// Decodes an envelope received on `channel`, enforcing `limit` before
-/// looking at a single byte, then the version and cluster name.
-pub fn decode<I: DeserializeOwned>(
-    bytes: &[u8],
-    limit: usize,
-    cluster: &str,
-) -> Result<Packet<I>, WireError> {
-    if bytes.len() > limit {
+/// Checks a peer's [`Hello`]: at most [`MAX_HELLO_BYTES`], our protocol
+/// version, our cluster name. Any other map with a `v` field (a packet of
+/// another protocol version, say) is reported as that version.
+pub fn check_hello(bytes: &[u8], cluster: &str) -> Result<(), WireError> {
+    if bytes.len() > MAX_HELLO_BYTES {
         return Err(WireError::TooLarge {
             size: bytes.len(),
-            limit,
+            limit: MAX_HELLO_BYTES,
         });
     }
-    // Decode once; only when that fails, look for a version field so that a
-    // future envelope layout is reported as a version mismatch, not garbage.
-    let env: Envelope<I> = match cbor4ii::serde::from_slice(bytes) {
-        Ok(env) => env,
+    #[derive(serde::Deserialize)]
+    struct VersionOnly {
+        #[serde(rename = "v")]
+        version: u8,
+    }
+    let hello: Hello = match cbor4ii::serde::from_slice(bytes) {
+        Ok(h) => h,
         Err(e) => {
-            #[derive(serde::Deserialize)]
-            struct VersionOnly {
-                #[serde(rename = "v")]
-                version: u8,
-            }
             return Err(match cbor4ii::serde::from_slice::<VersionOnly>(bytes) {
                 Ok(v) if v.version != PROTOCOL_VERSION => WireError::UnsupportedVersion(v.version),
                 _ => WireError::Malformed(e.to_string()),
             });
         }
     };
-    if env.version != PROTOCOL_VERSION {
-        return Err(WireError::UnsupportedVersion(env.version));
+    if hello.version != PROTOCOL_VERSION {
+        return Err(WireError::UnsupportedVersion(hello.version));
     }
-    if env.cluster != cluster {
+    if hello.cluster != cluster {
         return Err(WireError::WrongCluster {
-            theirs: env.cluster,
+            theirs: hello.cluster,
             ours: cluster.to_owned(),
         });
     }
-    Ok(env.packet)
+    Ok(())
+}
+
+/// Encodes a packet (no version or cluster: those are in the stream's
+/// [`Hello`]).
+pub fn encode<I: Serialize>(packet: &Packet<I>) -> Result<Vec<u8>, WireError> {
+    encode_parts(&packet.kind, &packet.gossip)
+}
+
+/// Decodes a packet, enforcing `limit` before looking at a single byte.
+pub fn decode<I: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<Packet<I>, WireError> {
+    if bytes.len() > limit {
+        return Err(WireError::TooLarge {
+            size: bytes.len(),
+            limit,
+        });
+    }
+    cbor4ii::serde::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))
 }
 
 /// Encodes a packet whose gossip entries are already-encoded updates,
 /// borrowing them instead of copying (what a node sends on every probe).
 pub fn encode_parts<I: Serialize>(
-    cluster: &str,
     kind: &Kind<I>,
     gossip: &[impl AsRef<[u8]>],
 ) -> Result<Vec<u8>, WireError> {
@@ -108,25 +134,12 @@ pub fn encode_parts<I: Serialize>(
         #[serde(rename = "g", skip_serializing_if = "Vec::is_empty")]
         gossip: Vec<&'a serde_bytes::Bytes>,
     }
-    #[derive(Serialize)]
-    struct EnvelopeRef<'a, I> {
-        #[serde(rename = "v")]
-        version: u8,
-        #[serde(rename = "c")]
-        cluster: &'a str,
-        #[serde(rename = "p")]
-        packet: PacketRef<'a, I>,
-    }
     let gossip = gossip
         .iter()
         .map(|g| serde_bytes::Bytes::new(g.as_ref()))
         .collect();
-    let env = EnvelopeRef {
-        version: PROTOCOL_VERSION,
-        cluster,
-        packet: PacketRef { kind, gossip },
-    };
-    cbor4ii::serde::to_vec(Vec::with_capacity(256), &env)
+    let packet = PacketRef { kind, gossip };
+    cbor4ii::serde::to_vec(Vec::with_capacity(256), &packet)
         .map_err(|e| WireError::Encode(e.to_string()))
 }
 
@@ -186,26 +199,29 @@ mod tests {
 
     fn ping() -> Packet<u32> {
         Packet {
-            kind: Kind::Ping { seq: 7, target: 3 },
+            kind: Kind::Ping {
+                seq: 7,
+                target: None,
+            },
             gossip: vec![],
         }
     }
 
     #[test]
     fn a_packet_round_trips() {
-        let bytes = encode("c", &ping()).expect("encode");
-        assert_eq!(decode::<u32>(&bytes, 1200, "c").expect("decode"), ping());
+        let bytes = encode(&ping()).expect("encode");
+        assert_eq!(decode::<u32>(&bytes, 1200).expect("decode"), ping());
     }
 
     #[test]
     fn a_ping_is_small() {
-        let bytes = encode("lifebuoy", &ping()).expect("encode");
-        assert!(bytes.len() < 32, "ping is {} bytes", bytes.len());
+        let bytes = encode(&ping()).expect("encode");
+        assert!(bytes.len() <= 10, "ping is {} bytes", bytes.len());
     }
 
     #[test]
     fn oversized_input_is_refused_before_decoding() {
-        let err = decode::<u32>(&vec![0u8; 2000], 1200, "c").unwrap_err();
+        let err = decode::<u32>(&vec![0u8; 2000], 1200).unwrap_err();
         assert_eq!(
             err,
             WireError::TooLarge {
@@ -218,7 +234,8 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for bytes in [&b""[..], b"\xff\xff", b"\xa1\x61v\x18", b"hello world"] {
-            assert!(decode::<u32>(bytes, 1200, "c").is_err());
+            assert!(decode::<u32>(bytes, 1200).is_err());
+            assert!(check_hello(bytes, "c").is_err());
         }
     }
 
@@ -230,15 +247,16 @@ mod tests {
         }
         let bytes = cbor4ii::serde::to_vec(Vec::new(), &Future { v: 9 }).expect("encode");
         assert_eq!(
-            decode::<u32>(&bytes, 1200, "c").unwrap_err(),
+            check_hello(&bytes, "c").unwrap_err(),
             WireError::UnsupportedVersion(9)
         );
     }
 
     #[test]
     fn another_cluster_is_refused_naming_both() {
-        let bytes = encode("blue", &ping()).expect("encode");
-        let err = decode::<u32>(&bytes, 1200, "green").unwrap_err();
+        let bytes = encode_hello("blue").expect("encode");
+        assert_eq!(check_hello(&bytes, "blue"), Ok(()));
+        let err = check_hello(&bytes, "green").unwrap_err();
         assert!(err.to_string().contains("blue") && err.to_string().contains("green"));
     }
 
@@ -253,16 +271,16 @@ mod tests {
             kind: Kind::Ack { seq: 5 },
             gossip: vec![ByteBuf::from(u.clone())],
         };
-        let borrowed = encode_parts("c", &Kind::<u32>::Ack { seq: 5 }, &[u]).expect("encode");
-        assert_eq!(encode("c", &owned).expect("encode"), borrowed);
+        let borrowed = encode_parts(&Kind::<u32>::Ack { seq: 5 }, &[u]).expect("encode");
+        assert_eq!(encode(&owned).expect("encode"), borrowed);
         let none: [&[u8]; 0] = [];
         let bare = Packet::<u32> {
             kind: Kind::Gossip,
             gossip: vec![],
         };
         assert_eq!(
-            encode("c", &bare).expect("e"),
-            encode_parts("c", &Kind::<u32>::Gossip, &none).expect("e")
+            encode(&bare).expect("e"),
+            encode_parts(&Kind::<u32>::Gossip, &none).expect("e")
         );
     }
 
@@ -278,8 +296,8 @@ mod tests {
             kind: Kind::<u32>::Gossip,
             gossip: vec![ByteBuf::from(enc)],
         };
-        let bytes = encode("c", &p).expect("encode");
-        let back: Packet<u32> = decode(&bytes, 1200, "c").expect("decode");
+        let bytes = encode(&p).expect("encode");
+        let back: Packet<u32> = decode(&bytes, 1200).expect("decode");
         assert_eq!(decode_update::<u32>(&back.gossip[0]).expect("update"), u);
     }
 }

@@ -6,22 +6,21 @@ use serde_bytes::ByteBuf;
 
 use crate::member::{Addr, MemberState, Metadata};
 
-/// The version every envelope carries; others are refused with
+/// The version every [`Hello`] carries; others are refused with
 /// [`super::WireError::UnsupportedVersion`].
-pub const PROTOCOL_VERSION: u8 = 2;
+pub const PROTOCOL_VERSION: u8 = 3;
 
-/// What travels in one frame: version, cluster name and one packet.
+/// What a sender says once, before its first packet on a stream (or any
+/// other ordered channel): protocol version and cluster name. Packets
+/// themselves carry neither, so a ping costs only its own few bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Envelope<I> {
+pub struct Hello {
     /// Protocol version.
     #[serde(rename = "v")]
     pub version: u8,
     /// Cluster name; a mismatch is refused.
     #[serde(rename = "c")]
     pub cluster: String,
-    /// The packet.
-    #[serde(rename = "p")]
-    pub packet: Packet<I>,
 }
 
 /// One protocol message plus piggybacked gossip.
@@ -39,15 +38,18 @@ pub struct Packet<I> {
 /// The protocol messages (SWIM section 4, Lifeguard section 3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Kind<I> {
-    /// Direct probe. `target` is who the sender meant to reach.
+    /// Direct probe. `target` is who the sender meant to reach; lifebuoy
+    /// omits it, since a driver delivers a member's messages only to that
+    /// member (libp2p connections authenticate the peer), and a receiver
+    /// refuses a ping whose `target` is present and not itself.
     #[serde(rename = "P")]
     Ping {
         /// Sequence number echoed by the ack.
         #[serde(rename = "s")]
         seq: u32,
-        /// Intended recipient.
-        #[serde(rename = "t")]
-        target: I,
+        /// Intended recipient, when the transport does not authenticate it.
+        #[serde(rename = "t", skip_serializing_if = "Option::is_none")]
+        target: Option<I>,
     },
     /// Answer to a ping (or, relayed, to a ping-req).
     #[serde(rename = "A")]

@@ -48,7 +48,7 @@ pub struct Flight {
 
 impl Flight {
     pub fn packet(&self) -> Packet<u32> {
-        wire::decode(&self.payload, 1 << 24, "lifebuoy").expect("own messages decode")
+        wire::decode(&self.payload, 1 << 24).expect("own messages decode")
     }
 }
 

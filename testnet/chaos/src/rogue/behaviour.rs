@@ -170,7 +170,7 @@ impl Rogue {
         if entries.is_empty() {
             return;
         }
-        let Some(payload) = gossip_packet::<PeerId>(&self.cluster, &entries) else {
+        let Some(payload) = gossip_packet::<PeerId>(&entries) else {
             return;
         };
         self.stats.attacks += 1;
@@ -191,7 +191,7 @@ impl Rogue {
         let to = peers[self.rng.index(peers.len())];
         let n = self.stash.len().min(8);
         let entries: Vec<Vec<u8>> = self.stash[..n].iter().map(|c| c.to_vec()).collect();
-        let Some(payload) = gossip_packet::<PeerId>(&self.cluster, &entries) else {
+        let Some(payload) = gossip_packet::<PeerId>(&entries) else {
             return;
         };
         for _ in 0..frames {
@@ -204,7 +204,7 @@ impl Rogue {
     /// replay (and each member's first Alive claim kept), and a ping-req is
     /// answered at once with a forged ack, whatever its target.
     fn overhear(&mut self, peer: PeerId, payload: &[u8]) {
-        let Ok(p): Result<Packet<PeerId>, _> = wire::decode(payload, 1 << 16, &self.cluster) else {
+        let Ok(p): Result<Packet<PeerId>, _> = wire::decode(payload, 1 << 16) else {
             return;
         };
         for g in p.gossip {
@@ -224,7 +224,7 @@ impl Rogue {
             }
         }
         if let Kind::PingReq { seq, .. } = p.kind {
-            if let Some(ack) = forged_ack::<PeerId>(&self.cluster, seq) {
+            if let Some(ack) = forged_ack::<PeerId>(seq) {
                 self.stats.forged_acks += 1;
                 self.send(peer, ack);
             }
