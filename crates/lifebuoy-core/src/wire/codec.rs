@@ -253,6 +253,26 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_message_where_a_hello_belongs_is_reported_as_version_2() {
+        #[derive(Serialize)]
+        struct V2<'a> {
+            v: u8,
+            c: &'a str,
+            p: Packet<u32>,
+        }
+        let v2 = V2 {
+            v: 2,
+            c: "c",
+            p: ping(),
+        };
+        let bytes = cbor4ii::serde::to_vec(Vec::new(), &v2).expect("encode");
+        assert_eq!(
+            check_hello(&bytes, "c").unwrap_err(),
+            WireError::UnsupportedVersion(2)
+        );
+    }
+
+    #[test]
     fn another_cluster_is_refused_naming_both() {
         let bytes = encode_hello("blue").expect("encode");
         assert_eq!(check_hello(&bytes, "blue"), Ok(()));
