@@ -418,7 +418,11 @@ impl<I: NodeId> Core<I> {
             Kind::PingReq { seq, target, addrs } => self.on_ping_req(now, from, seq, target, addrs),
             Kind::Nack { seq } => self.on_nack(now, seq),
             Kind::Gossip => {}
-            Kind::Sync { reply, members, .. } => self.on_sync(now, from, reply, members),
+            Kind::Sync {
+                join,
+                reply,
+                members,
+            } => self.on_sync(now, from, join, reply, members),
             Kind::Digest { digest } => self.on_digest(from, digest),
         }
         Ok(())

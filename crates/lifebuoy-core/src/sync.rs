@@ -64,7 +64,14 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    pub(crate) fn on_sync(&mut self, now: Instant, from: I, reply: bool, members: Vec<ByteBuf>) {
+    pub(crate) fn on_sync(
+        &mut self,
+        now: Instant,
+        from: I,
+        join: bool,
+        reply: bool,
+        members: Vec<ByteBuf>,
+    ) {
         // Merge first, so that refutations of claims about us go into the reply.
         // A Dead entry is an accusation by its signer, as memberlist turns a
         // remote Dead into a local suspicion: nobody is declared dead on
@@ -72,7 +79,18 @@ impl<I: NodeId> Core<I> {
         // heard of as alive are ignored.
         for raw in members {
             match Claim::decode(&raw) {
-                Ok(c) => self.apply_claim(now, c, Origin::Sync),
+                Ok(c) => {
+                    // A joiner's own Alive claim is passed on by gossip, as
+                    // memberlist's seed does: in a join storm the seed is the
+                    // one node that hears of every joiner first, and the
+                    // joiner's own announcement alone reaches the early
+                    // joiners only after several gossip rounds.
+                    let origin = match &c.update {
+                        Update::Alive { id, .. } if join && *id == from => Origin::Gossip,
+                        _ => Origin::Sync,
+                    };
+                    self.apply_claim(now, c, origin)
+                }
                 Err(_) => self.stats.bad_updates += 1,
             }
         }

@@ -129,3 +129,30 @@ fn republishing_an_unchanged_claim_keeps_the_incarnation() {
         .expect("ok");
     assert_eq!(net.core(0).local().incarnation, 1);
 }
+
+#[test]
+fn the_seed_passes_a_joiners_alive_claim_on_by_gossip() {
+    let mut net = Net::empty(3, common::quiet());
+    let now = net.now;
+    net.core_mut(2).join(now, vec![common::addr(0)]);
+    net.drain(2);
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(net.state_of(0, 2), Some(MemberState::Alive));
+    let joined_at = net.now;
+    net.core_mut(1).join(joined_at, vec![common::addr(0)]);
+    net.drain(1);
+    net.run_for(Duration::from_millis(700));
+    let seed_told_2 = net.sent.iter().any(|f| {
+        f.from == 0
+            && f.to == 2
+            && f.at >= joined_at
+            && f.channel == lifebuoy_core::Channel::Probe
+            && f.packet().gossip.iter().any(|g| {
+                matches!(
+                    lifebuoy_core::wire::decode_update::<u32>(g),
+                    Ok(lifebuoy_core::wire::Update::Alive { id: 1, .. })
+                )
+            })
+    });
+    assert!(seed_told_2, "the seed kept the joiner to itself");
+}
