@@ -48,6 +48,7 @@ fn full_gossip_packet() -> Packet<u32> {
         kind: Kind::Ping {
             seq: 9,
             target: None,
+            nonce: None,
         },
         gossip,
     }
@@ -83,6 +84,7 @@ fn codec(c: &mut Criterion) {
         kind: Kind::Ping {
             seq: 1,
             target: None,
+            nonce: None,
         },
         gossip: vec![],
     };
@@ -113,6 +115,7 @@ fn handling(c: &mut Criterion) {
         kind: Kind::Ping {
             seq: 1,
             target: None,
+            nonce: None,
         },
         gossip: vec![],
     })

@@ -41,15 +41,22 @@ fn main() -> std::io::Result<()> {
         .map(|u| ByteBuf::from(wire::encode_update(u).expect("encode")))
         .collect();
     let kinds: Vec<Kind<u32>> = vec![
+        // An intermediary's ping with the requester's nonce, and the
+        // target's ack with its proof (here a dummy signature).
         Kind::Ping {
             seq: 1,
             target: None,
+            nonce: Some(0x0123_4567_89ab_cdef),
         },
-        Kind::Ack { seq: 1 },
+        Kind::Ack {
+            seq: 1,
+            proof: ByteBuf::from(vec![7; 64]),
+        },
         Kind::PingReq {
             seq: 2,
             target: 3,
             addrs: vec![Addr(vec![1, 2, 3])],
+            nonce: Some(0x0123_4567_89ab_cdef),
         },
         Kind::Nack { seq: 2 },
         Kind::Gossip,

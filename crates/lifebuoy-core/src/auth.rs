@@ -17,6 +17,9 @@ use crate::wire::{self, Update};
 /// claim can never be mistaken for a signature over anything else.
 pub const CLAIM_DOMAIN: &[u8] = b"lifebuoy/claim/v2\0";
 
+/// Domain-separation prefix of an ack's proof (see [`ack_message`]).
+pub const ACK_DOMAIN: &[u8] = b"lifebuoy/ack/v1\0";
+
 /// Signs this node's claims and checks other members' signatures.
 pub trait ClaimAuth<I>: Debug + Send + Sync {
     /// Signs `message` with the local node's key.
@@ -57,6 +60,20 @@ pub fn signed_message(cluster: &str, body: &[u8]) -> Vec<u8> {
     m.extend_from_slice(&(cluster.len().min(u16::MAX as usize) as u16).to_be_bytes());
     m.extend_from_slice(cluster.as_bytes());
     m.extend_from_slice(body);
+    m
+}
+
+/// The bytes an ack's proof signs: the domain prefix, the cluster name
+/// (length-prefixed) and the nonce of the ping-req the ack answers. Signed
+/// by the probed member, it shows that the member itself answered this
+/// very check: an intermediary cannot make it up, and an old proof does not
+/// match a fresh nonce.
+pub fn ack_message(cluster: &str, nonce: u64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(ACK_DOMAIN.len() + 2 + cluster.len() + 8);
+    m.extend_from_slice(ACK_DOMAIN);
+    m.extend_from_slice(&(cluster.len().min(u16::MAX as usize) as u16).to_be_bytes());
+    m.extend_from_slice(cluster.as_bytes());
+    m.extend_from_slice(&nonce.to_be_bytes());
     m
 }
 

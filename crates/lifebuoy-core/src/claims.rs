@@ -221,7 +221,12 @@ impl<I: NodeId> Core<I> {
             s.final_check = Some(seq);
             s.acked = false;
         }
-        self.final_checks.insert(seq, id.clone());
+        let nonce = self.fresh_nonce();
+        let check = crate::core::Check {
+            id: id.clone(),
+            nonce,
+        };
+        self.final_checks.insert(seq, check);
         let buddy = Update::Suspect {
             id: id.clone(),
             incarnation,
@@ -229,8 +234,16 @@ impl<I: NodeId> Core<I> {
         };
         let priority = Some(self.sign_claim(buddy).raw);
         let to = self.dest(&id);
-        self.send_probe(to, crate::wire::Kind::Ping { seq, target: None }, priority);
-        self.send_ping_reqs(seq, &id);
+        self.send_probe(
+            to,
+            crate::wire::Kind::Ping {
+                seq,
+                target: None,
+                nonce: None,
+            },
+            priority,
+        );
+        self.send_ping_reqs(seq, &id, nonce);
         self.timers.set(
             now + self.cfg.probe_timeout,
             Timer::FinalCheck {

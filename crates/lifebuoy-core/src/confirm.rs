@@ -41,10 +41,23 @@ impl<I: NodeId> Core<I> {
         }
         let seq = self.next_seq();
         self.stats.suspect_checks += 1;
-        self.suspect_checks.insert(seq, id.clone());
+        let nonce = self.fresh_nonce();
+        let check = crate::core::Check {
+            id: id.clone(),
+            nonce,
+        };
+        self.suspect_checks.insert(seq, check);
         let to = self.dest(id);
-        self.send_probe(to, Kind::Ping { seq, target: None }, None);
-        self.send_ping_reqs(seq, id);
+        self.send_probe(
+            to,
+            Kind::Ping {
+                seq,
+                target: None,
+                nonce: None,
+            },
+            None,
+        );
+        self.send_ping_reqs(seq, id, nonce);
         self.timers.set(
             now + self.health.scale(self.cfg.probe_timeout),
             Timer::SuspectCheck {

@@ -49,6 +49,16 @@ pub(crate) struct Probe<I> {
     pub(crate) target: I,
     pub(crate) nacks_expected: u32,
     pub(crate) nacks: u32,
+    /// The nonce of our ping-reqs, once sent (signing clusters only).
+    pub(crate) nonce: Option<u64>,
+}
+
+/// A final check or suspect check in flight: the suspect and the nonce of
+/// the ping-reqs about it.
+#[derive(Debug, Clone)]
+pub(crate) struct Check<I> {
+    pub(crate) id: I,
+    pub(crate) nonce: Option<u64>,
 }
 
 /// An indirect probe this node runs on behalf of a requester.
@@ -56,6 +66,8 @@ pub(crate) struct Probe<I> {
 pub(crate) struct Relay<I> {
     pub(crate) requester: I,
     pub(crate) seq: u32,
+    /// The member we probe; only its own ack is relayed.
+    pub(crate) target: I,
 }
 
 /// One node's SWIM + Lifeguard protocol state, with no I/O, no clock and no
@@ -68,9 +80,9 @@ pub struct Core<I: NodeId> {
     pub(crate) table: Table<I>,
     pub(crate) suspicions: HashMap<I, Suspicion<I>>,
     /// Final checks in flight: probe sequence number -> suspect.
-    pub(crate) final_checks: HashMap<u32, I>,
+    pub(crate) final_checks: HashMap<u32, Check<I>>,
     /// Checks of members others suspect, in flight: sequence number -> suspect.
-    pub(crate) suspect_checks: HashMap<u32, I>,
+    pub(crate) suspect_checks: HashMap<u32, Check<I>>,
     pub(crate) queue: BroadcastQueue<I>,
     pub(crate) timers: Timers<I>,
     pub(crate) health: Health,
@@ -78,6 +90,8 @@ pub struct Core<I: NodeId> {
     /// Probes started, to pick every `successor_every`-th for the ring successor.
     pub(crate) probe_count: u32,
     pub(crate) relays: HashMap<u32, Relay<I>>,
+    /// Ack proofs signed since the last probe tick (capped per period).
+    pub(crate) ack_proofs_period: u32,
     /// When we last reminded an accuser of our current incarnation.
     pub(crate) reminded: HashMap<I, Instant>,
     pub(crate) next_seq: u32,
@@ -178,6 +192,7 @@ impl<I: NodeId> Core<I> {
             probe: None,
             probe_count: 0,
             relays: HashMap::new(),
+            ack_proofs_period: 0,
             reminded: HashMap::new(),
             next_seq: 0,
             seeds: Vec::new(),
@@ -413,9 +428,14 @@ impl<I: NodeId> Core<I> {
             }
         }
         match packet.kind {
-            Kind::Ping { seq, target } => self.on_ping(now, from, seq, target),
-            Kind::Ack { seq } => self.on_ack(now, from, seq),
-            Kind::PingReq { seq, target, addrs } => self.on_ping_req(now, from, seq, target, addrs),
+            Kind::Ping { seq, target, nonce } => self.on_ping(now, from, seq, target, nonce),
+            Kind::Ack { seq, proof } => self.on_ack(now, from, seq, &proof),
+            Kind::PingReq {
+                seq,
+                target,
+                addrs,
+                nonce,
+            } => self.on_ping_req(now, from, seq, target, addrs, nonce),
             Kind::Nack { seq } => self.on_nack(now, seq),
             Kind::Gossip => {}
             Kind::Sync {

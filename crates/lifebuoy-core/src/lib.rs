@@ -43,6 +43,7 @@
 
 mod accuse;
 mod accusers;
+mod ack;
 pub mod auth;
 mod broadcast;
 mod claims;

@@ -8,6 +8,7 @@ use crate::core::{Core, Origin, Probe, Relay};
 use crate::member::{Addr, MemberState, NodeId};
 use crate::timer::Timer;
 use crate::wire::{Kind, Update};
+use serde_bytes::ByteBuf;
 
 impl<I: NodeId> Core<I> {
     pub(crate) fn probe_tick(&mut self, now: Instant) {
@@ -15,6 +16,7 @@ impl<I: NodeId> Core<I> {
             return;
         }
         let interval = self.health.scale(self.cfg.probe_interval);
+        self.ack_proofs_period = 0;
         // A probe still running (its end timer is due at this same instant)
         // is finished first.
         if let Some(p) = self.probe.as_ref().map(|p| p.seq) {
@@ -40,12 +42,21 @@ impl<I: NodeId> Core<I> {
             _ => None,
         };
         let to = self.dest(&target);
-        self.send_probe(to, Kind::Ping { seq, target: None }, priority);
+        self.send_probe(
+            to,
+            Kind::Ping {
+                seq,
+                target: None,
+                nonce: None,
+            },
+            priority,
+        );
         self.probe = Some(Probe {
             seq,
             target,
             nacks_expected: 0,
             nacks: 0,
+            nonce: None,
         });
         self.timers.set(
             now + self.health.scale(self.cfg.probe_timeout),
@@ -81,15 +92,18 @@ impl<I: NodeId> Core<I> {
             return;
         };
         let target = probe.target.clone();
-        let asked = self.send_ping_reqs(seq, &target);
+        let nonce = self.fresh_nonce();
+        let asked = self.send_ping_reqs(seq, &target, nonce);
         if let Some(p) = self.probe.as_mut() {
             p.nacks_expected = asked;
+            p.nonce = nonce;
         }
     }
 
     /// Asks `indirect_checks` random Alive members to probe `target` for us
-    /// under `seq` (SWIM 4.1 ping-req). Returns how many were asked.
-    pub(crate) fn send_ping_reqs(&mut self, seq: u32, target: &I) -> u32 {
+    /// under `seq` (SWIM 4.1 ping-req), with `nonce` for the target to sign
+    /// (`crate::ack`). Returns how many were asked.
+    pub(crate) fn send_ping_reqs(&mut self, seq: u32, target: &I, nonce: Option<u64>) -> u32 {
         let addrs: Vec<Addr> = self
             .table
             .get(target)
@@ -109,6 +123,7 @@ impl<I: NodeId> Core<I> {
                 seq,
                 target: target.clone(),
                 addrs: addrs.clone(),
+                nonce,
             };
             self.send_probe(to, kind, None);
         }
@@ -147,36 +162,76 @@ impl<I: NodeId> Core<I> {
         self.apply_claim(now, claim, Origin::Local);
     }
 
-    pub(crate) fn on_ping(&mut self, _now: Instant, from: I, seq: u32, target: Option<I>) {
+    pub(crate) fn on_ping(
+        &mut self,
+        _now: Instant,
+        from: I,
+        seq: u32,
+        target: Option<I>,
+        nonce: Option<u64>,
+    ) {
         if target.is_some_and(|t| t != self.local.id) {
             // Meant for someone else (a stale address): do not ack for them.
             self.stats.misdirected += 1;
             return;
         }
+        // An intermediary probing for a ping-req passes the requester's
+        // nonce: sign it, so the relayed ack is believed.
+        let proof = ByteBuf::from(self.ack_proof(nonce));
         let to = self.dest(&from);
-        self.send_probe(to, Kind::Ack { seq }, None);
+        self.send_probe(to, Kind::Ack { seq, proof }, None);
     }
 
-    pub(crate) fn on_ack(&mut self, _now: Instant, _from: I, seq: u32) {
-        if self.probe.take_if(|p| p.seq == seq).is_some() {
-            self.stats.probe_acks += 1;
-            self.health.apply(-1);
-            return;
-        }
-        if let Some(id) = self.final_checks.remove(&seq) {
-            if let Some(s) = self.suspicions.get_mut(&id) {
-                s.acked = true;
+    /// An ack. It ends our probe, final check or suspect check only if the
+    /// probed member made it (`crate::ack`); an intermediary relays only the
+    /// target's own ack, proof included.
+    pub(crate) fn on_ack(&mut self, _now: Instant, from: I, seq: u32, proof: &[u8]) {
+        if let Some((target, nonce)) = self
+            .probe
+            .as_ref()
+            .filter(|p| p.seq == seq)
+            .map(|p| (p.target.clone(), p.nonce))
+        {
+            if self.ack_counts(&from, &target, nonce, proof) {
+                self.probe = None;
+                self.stats.probe_acks += 1;
+                self.health.apply(-1);
             }
             return;
         }
-        if self.suspect_checks.remove(&seq).is_some() {
-            // The suspect answered our check: it is not confirmed by us.
+        if let Some(c) = self.final_checks.get(&seq).cloned() {
+            if self.ack_counts(&from, &c.id, c.nonce, proof) {
+                self.final_checks.remove(&seq);
+                if let Some(s) = self.suspicions.get_mut(&c.id) {
+                    s.acked = true;
+                }
+            }
             return;
         }
-        if let Some(relay) = self.relays.remove(&seq) {
-            let to = self.dest(&relay.requester);
-            self.send_probe(to, Kind::Ack { seq: relay.seq }, None);
+        if let Some(c) = self.suspect_checks.get(&seq).cloned() {
+            if self.ack_counts(&from, &c.id, c.nonce, proof) {
+                // The suspect answered our check: it is not confirmed by us.
+                self.suspect_checks.remove(&seq);
+            }
+            return;
         }
+        let Some(relay) = self.relays.get(&seq) else {
+            return;
+        };
+        if relay.target != from {
+            self.stats.forged_acks += 1;
+            tracing::debug!(peer = ?from, "dropped an ack for a relayed probe from someone else");
+            return;
+        }
+        let Some(relay) = self.relays.remove(&seq) else {
+            return;
+        };
+        let to = self.dest(&relay.requester);
+        let kind = Kind::Ack {
+            seq: relay.seq,
+            proof: ByteBuf::from(proof.to_vec()),
+        };
+        self.send_probe(to, kind, None);
     }
 
     pub(crate) fn on_ping_req(
@@ -186,11 +241,17 @@ impl<I: NodeId> Core<I> {
         seq: u32,
         target: I,
         addrs: Vec<Addr>,
+        nonce: Option<u64>,
     ) {
         if target == self.local.id {
-            // Someone could not reach us directly: answer the requester.
+            // Someone could not reach us directly: answer the requester
+            // (a direct ack from us, which needs no proof).
             let to = self.dest(&from);
-            self.send_probe(to, Kind::Ack { seq }, None);
+            let kind = Kind::Ack {
+                seq,
+                proof: ByteBuf::new(),
+            };
+            self.send_probe(to, kind, None);
             return;
         }
         let our_seq = self.next_seq();
@@ -209,6 +270,7 @@ impl<I: NodeId> Core<I> {
             Kind::Ping {
                 seq: our_seq,
                 target: None,
+                nonce,
             },
             None,
         );
@@ -221,6 +283,7 @@ impl<I: NodeId> Core<I> {
             Relay {
                 requester: from,
                 seq,
+                target,
             },
         );
         // Lifeguard 4.1: the nack goes out at 80% of the probe timeout, so it

@@ -92,4 +92,13 @@ pub struct Stats {
     pub accusers_down_weighted: u64,
     /// Accusers down-weighted now (as of the last refutation seen).
     pub down_weighted_accusers: u64,
+    /// Acks dropped because they did not come from the probed member and
+    /// carried no valid proof from it (forged, or relayed without proof).
+    pub forged_acks: u64,
+    /// Ack proofs this node signed for intermediaries probing it.
+    pub ack_proofs_signed: u64,
+    /// Ack proofs this node checked (relayed acks in signing clusters).
+    pub ack_proofs_verified: u64,
+    /// Nonces left unsigned because the per-period cap was reached.
+    pub ack_proofs_capped: u64,
 }

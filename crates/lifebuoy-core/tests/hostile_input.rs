@@ -56,6 +56,7 @@ fn a_ping_naming_another_target_is_not_acked() {
         kind: Kind::Ping {
             seq: 1,
             target: Some(7u32),
+            nonce: None,
         },
         gossip: vec![],
     };
@@ -247,6 +248,7 @@ fn a_hello_of_an_unknown_protocol_version_is_refused_and_counted_and_the_node_ke
         kind: Kind::Ping {
             seq: 9,
             target: Some(0u32),
+            nonce: None,
         },
         gossip: vec![],
     })
@@ -256,7 +258,7 @@ fn a_hello_of_an_unknown_protocol_version_is_refused_and_counted_and_the_node_ke
     let ack = std::iter::from_fn(|| c.poll_transmit()).find_map(|t| {
         match wire::decode::<u32>(&t.payload, 1 << 20) {
             Ok(Packet {
-                kind: Kind::Ack { seq: 9 },
+                kind: Kind::Ack { seq: 9, .. },
                 ..
             }) => Some(()),
             _ => None,

@@ -7,19 +7,22 @@
 //! - forge Dead claims in an honest member's name (signed with the wrong key);
 //! - keep crashed members alive: replay their old signed Alive claims,
 //!   forge a refutation (a higher Alive, signed with the liar's key), and
-//!   answer every ping-req about a crashed member with a forged ack;
+//!   answer every ping-req about a crashed member with a forged ack (no
+//!   proof, a junk proof, or a proof the member made for an earlier check,
+//!   overheard while relaying for it);
 //! - replay old claims they overheard.
 //!
 //! Their packets are delivered like any other (same latency and loss) but
 //! are not counted by the traffic checker, which audits honest senders.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use lifebuoy_core::wire::{self, Kind, Packet};
 use lifebuoy_core::{Channel, NoAuth};
 
 use crate::engine::{Delivery, Sim, Status};
-use crate::forge::{forged_ack, gossip_packet, Attack, FakeAlive};
+use crate::forge::{ack_proof, forged_ack, gossip_packet, Attack, FakeAlive};
 
 /// Overheard claims kept for replay.
 const STASH: usize = 256;
@@ -35,6 +38,8 @@ pub(crate) struct Liars {
     /// Every member's first signed Alive claim (incarnation 0), to replay.
     pub(crate) first_claims: Vec<Option<Arc<[u8]>>>,
     stash: Vec<Arc<[u8]>>,
+    /// Per member, the last ack proof it made that a liar overheard.
+    proofs: HashMap<u32, Vec<u8>>,
     pub(crate) attacks: u64,
     pub(crate) forged_acks: u64,
     pub(crate) forged_claims: u64,
@@ -135,7 +140,8 @@ impl Sim {
 
     /// A message reaching a live liar: overheard claims are stashed for
     /// replay, and a ping-req about a crashed member is answered with a
-    /// forged ack, as if the liar had reached it.
+    /// forged ack, as if the liar had reached it; the proofs in acks
+    /// reaching a liar are kept to replay.
     pub(crate) fn overhear(&mut self, d: &Delivery) {
         if d.channel != Channel::Probe {
             return;
@@ -151,13 +157,20 @@ impl Sim {
                 self.liars.stash[i] = Arc::from(g.into_vec());
             }
         }
+        if let Kind::Ack { proof, .. } = &p.kind {
+            if !proof.is_empty() && self.liars.proofs.len() < (1 << 16) {
+                self.liars.proofs.insert(d.from, proof.to_vec());
+            }
+        }
         if let Kind::PingReq { seq, target, .. } = p.kind {
             let down = self
                 .nodes
                 .get(target as usize)
                 .is_some_and(|t| t.status == Status::Down);
             if down {
-                if let Some(ack) = forged_ack::<u32>(seq) {
+                let overheard = self.liars.proofs.get(&target).map(Vec::as_slice);
+                let proof = ack_proof(self.liars.forged_acks, overheard);
+                if let Some(ack) = forged_ack::<u32>(seq, &proof) {
                     self.liars.forged_acks += 1;
                     self.inject(d.to, d.from, ack);
                 }

@@ -7,12 +7,14 @@
 //! makes accusations valid and every claim in someone else's name a
 //! forgery), ready to go in a packet's gossip array with
 //! [`gossip_packet`]. [`forged_ack`] answers a ping-req as if its target had
-//! answered.
+//! answered, with a proof chosen by [`ack_proof`]: none, junk, or the
+//! target's proof replayed from an earlier check (all refused by honest
+//! members of a signing cluster, see `lifebuoy_core`'s `ack.rs`).
 
 use std::sync::Arc;
 
 use lifebuoy_core::auth::signed_message;
-use lifebuoy_core::wire::{self, Kind, Update};
+use lifebuoy_core::wire::{self, ByteBuf, Kind, Update};
 use lifebuoy_core::{ClaimAuth, Metadata};
 use serde::Serialize;
 
@@ -124,10 +126,25 @@ pub fn gossip_packet<I: Serialize>(entries: &[Vec<u8>]) -> Option<Vec<u8>> {
     wire::encode_parts(&Kind::<I>::Gossip, entries).ok()
 }
 
-/// An ack for ping-req `seq`, as if its target had answered.
-pub fn forged_ack<I: Serialize>(seq: u32) -> Option<Vec<u8>> {
+/// An ack for ping-req `seq`, as if its target had answered, carrying `proof`.
+pub fn forged_ack<I: Serialize>(seq: u32, proof: &[u8]) -> Option<Vec<u8>> {
     let none: [Vec<u8>; 0] = [];
-    wire::encode_parts(&Kind::<I>::Ack { seq }, &none).ok()
+    let kind = Kind::<I>::Ack {
+        seq,
+        proof: ByteBuf::from(proof.to_vec()),
+    };
+    wire::encode_parts(&kind, &none).ok()
+}
+
+/// The proof a liar puts in its `turn`-th forged ack, in rotation: none,
+/// 64 junk bytes (the size of an ed25519 signature), and `overheard` (a
+/// proof the target made for an earlier check) when there is one.
+pub fn ack_proof(turn: u64, overheard: Option<&[u8]>) -> Vec<u8> {
+    match (turn % 3, overheard) {
+        (0, _) => Vec::new(),
+        (2, Some(old)) => old.to_vec(),
+        _ => vec![0xA5; 64],
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +191,10 @@ mod tests {
             }
         ));
         assert!(gossip_packet::<u32>(&e).is_some());
-        assert!(forged_ack::<u32>(1).is_some());
+        assert!(forged_ack::<u32>(1, &[]).is_some());
+        assert!(ack_proof(0, Some(b"old")).is_empty());
+        assert_eq!(ack_proof(1, Some(b"old")).len(), 64);
+        assert_eq!(ack_proof(2, Some(b"old")), b"old");
+        assert_eq!(ack_proof(2, None).len(), 64);
     }
 }

@@ -83,6 +83,12 @@ pub struct Signatures {
     pub ignored: u64,
     /// Times a node down-weighted an accuser.
     pub down_weightings: u64,
+    /// Ack proofs signed (by probed members, for intermediaries).
+    pub ack_proofs_signed: u64,
+    /// Ack proofs verified (relayed acks).
+    pub ack_proofs_verified: u64,
+    /// Acks refused: not from the probed member and without its valid proof.
+    pub forged_acks: u64,
     /// Microseconds per ed25519 signature on this machine.
     pub sign_us: f64,
     /// Microseconds per ed25519 verification on this machine.
@@ -101,6 +107,9 @@ fn signatures(sim: &Sim, virtual_s: f64) -> Signatures {
         rate_limited: 0,
         ignored: 0,
         down_weightings: 0,
+        ack_proofs_signed: 0,
+        ack_proofs_verified: 0,
+        forged_acks: 0,
         sign_us: 0.0,
         verify_us: 0.0,
         cpu_us_per_member_s: 0.0,
@@ -113,12 +122,17 @@ fn signatures(sim: &Sim, virtual_s: f64) -> Signatures {
         s.rate_limited += st.accusations_rate_limited;
         s.ignored += st.accusations_ignored;
         s.down_weightings += st.accusers_down_weighted;
+        s.ack_proofs_signed += st.ack_proofs_signed;
+        s.ack_proofs_verified += st.ack_proofs_verified;
+        s.forged_acks += st.forged_acks;
     }
     if let Some(k) = &sim.keys {
         let (sign, verify) = k.cost_us(200);
         s.sign_us = round6(sign);
         s.verify_us = round6(verify);
-        let total = s.signed as f64 * sign + s.verified as f64 * verify;
+        let signs = s.signed + s.ack_proofs_signed;
+        let verifies = s.verified + s.ack_proofs_verified;
+        let total = signs as f64 * sign + verifies as f64 * verify;
         s.cpu_us_per_member_s = round6(total / f64::from(sim.cfg.nodes) / virtual_s.max(1e-9));
     }
     s
@@ -285,6 +299,11 @@ impl fmt::Display for Report {
                 f,
                 "accusations: {} implausible, {} rate-limited, {} ignored, {} down-weightings",
                 s.implausible, s.rate_limited, s.ignored, s.down_weightings
+            )?;
+            writeln!(
+                f,
+                "acks: {} proofs signed, {} verified, {} forged acks refused",
+                s.ack_proofs_signed, s.ack_proofs_verified, s.forged_acks
             )?;
         } else if self.signatures.is_some() {
             writeln!(f, "signatures: off")?;

@@ -33,6 +33,10 @@ fn liars_forging_and_replaying_claims_get_no_honest_member_declared_failed() {
         r.counters["liar_forged_acks"] > 0,
         "liars vouched for the crashed"
     );
+    assert!(
+        s.forged_acks > 0 && s.ack_proofs_verified > 0,
+        "forged acks were refused, honest relayed acks checked: {s:?}"
+    );
 }
 
 #[test]

@@ -202,6 +202,7 @@ mod tests {
             kind: Kind::Ping {
                 seq: 7,
                 target: None,
+                nonce: None,
             },
             gossip: vec![],
         }
@@ -288,10 +289,20 @@ mod tests {
         })
         .expect("encode");
         let owned: Packet<u32> = Packet {
-            kind: Kind::Ack { seq: 5 },
+            kind: Kind::Ack {
+                seq: 5,
+                proof: ByteBuf::new(),
+            },
             gossip: vec![ByteBuf::from(u.clone())],
         };
-        let borrowed = encode_parts(&Kind::<u32>::Ack { seq: 5 }, &[u]).expect("encode");
+        let borrowed = encode_parts(
+            &Kind::<u32>::Ack {
+                seq: 5,
+                proof: ByteBuf::new(),
+            },
+            &[u],
+        )
+        .expect("encode");
         assert_eq!(encode(&owned).expect("encode"), borrowed);
         let none: [&[u8]; 0] = [];
         let bare = Packet::<u32> {

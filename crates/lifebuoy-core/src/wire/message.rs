@@ -50,6 +50,10 @@ pub enum Kind<I> {
         /// Intended recipient, when the transport does not authenticate it.
         #[serde(rename = "t", skip_serializing_if = "Option::is_none")]
         target: Option<I>,
+        /// Set by an intermediary probing for a ping-req: the requester's
+        /// nonce, which the target signs in its ack's proof.
+        #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
     },
     /// Answer to a ping (or, relayed, to a ping-req).
     #[serde(rename = "A")]
@@ -57,6 +61,11 @@ pub enum Kind<I> {
         /// The ping's sequence number.
         #[serde(rename = "s")]
         seq: u32,
+        /// The target's signature over the ping's nonce
+        /// (`crate::auth::ack_message`), when the ping carried one: what
+        /// makes a relayed ack count. Empty otherwise.
+        #[serde(rename = "p", default, skip_serializing_if = "<[u8]>::is_empty")]
+        proof: ByteBuf,
     },
     /// Ask the recipient to probe `target` on the sender's behalf.
     #[serde(rename = "R")]
@@ -70,6 +79,10 @@ pub enum Kind<I> {
         /// Where the target can be reached, in case the recipient does not know it.
         #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
         addrs: Vec<Addr>,
+        /// A fresh random nonce the target must sign for the relayed ack to
+        /// count (absent in clusters that do not sign).
+        #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
     },
     /// Lifeguard: the indirect probe timed out (the intermediary itself is fine).
     #[serde(rename = "N")]

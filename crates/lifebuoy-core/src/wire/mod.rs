@@ -10,3 +10,5 @@ pub use codec::{
     encode_hello, encode_parts, encode_signed, encode_update, Channel, WireError, MAX_HELLO_BYTES,
 };
 pub use message::{Hello, Kind, Packet, Signed, Update, PROTOCOL_VERSION};
+/// The byte-string type of the messages' byte fields (gossip entries, ack proofs).
+pub use serde_bytes::ByteBuf;

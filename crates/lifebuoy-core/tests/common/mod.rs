@@ -84,7 +84,12 @@ impl Net {
     /// `n` nodes signing their claims with ed25519, each already knowing
     /// all others with their signed Alive claims.
     pub fn converged_signed(n: u32, config: Config) -> Net {
-        let mut net = Net::empty(n, config);
+        Net::converged_signed_with(n, |_| config.clone())
+    }
+
+    /// Like [`Net::converged_signed`], node `i` running `config_of(i)`.
+    pub fn converged_signed_with(n: u32, config_of: impl Fn(u32) -> Config) -> Net {
+        let mut net = Net::empty_with(n, config_of);
         let keys = signing::public_keys(n);
         for (i, c) in net.cores.iter_mut().enumerate() {
             let core = c.take().expect("running");
@@ -105,11 +110,16 @@ impl Net {
 
     /// `n` nodes that know nobody.
     pub fn empty(n: u32, config: Config) -> Net {
+        Net::empty_with(n, |_| config.clone())
+    }
+
+    /// `n` nodes that know nobody, node `i` running `config_of(i)`.
+    pub fn empty_with(n: u32, config_of: impl Fn(u32) -> Config) -> Net {
         let start = epoch();
         let cores = (0..n)
             .map(|i| {
                 Some(
-                    Core::new(config.clone(), i, info(i), 0, 1000 + u64::from(i), start)
+                    Core::new(config_of(i), i, info(i), 0, 1000 + u64::from(i), start)
                         .expect("valid"),
                 )
             })

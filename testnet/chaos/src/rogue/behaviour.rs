@@ -18,7 +18,7 @@ use lifebuoy::libp2p::swarm::{
 };
 use lifebuoy::libp2p::{Multiaddr, PeerId};
 use lifebuoy::{Behaviour, PeerAuth};
-use lifebuoy_sim::forge::{forged_ack, gossip_packet, Attack, FakeAlive};
+use lifebuoy_sim::forge::{ack_proof, forged_ack, gossip_packet, Attack, FakeAlive};
 
 /// Overheard claims kept for replay.
 const STASH: usize = 256;
@@ -55,6 +55,8 @@ pub struct Rogue {
     out: VecDeque<ToSwarm<lifebuoy::Event, FromBehaviour>>,
     /// Every member's first Alive claim overheard, to replay once it crashed.
     first_alive: HashMap<PeerId, Arc<[u8]>>,
+    /// Per member, the last ack proof it made that the rogue overheard.
+    proofs: HashMap<PeerId, Vec<u8>>,
     stash: Vec<Arc<[u8]>>,
     /// Counters.
     pub stats: RogueStats,
@@ -81,6 +83,7 @@ impl Rogue {
             conns: HashMap::new(),
             out: VecDeque::new(),
             first_alive: HashMap::new(),
+            proofs: HashMap::new(),
             stash: Vec::new(),
             stats: RogueStats::default(),
         }
@@ -202,7 +205,8 @@ impl Rogue {
 
     /// A probe-channel frame from `peer`: its claims are stashed for
     /// replay (and each member's first Alive claim kept), and a ping-req is
-    /// answered at once with a forged ack, whatever its target.
+    /// answered at once with a forged ack, whatever its target (no proof, a
+    /// junk one, or the target's overheard proof of an earlier check).
     fn overhear(&mut self, peer: PeerId, payload: &[u8]) {
         let Ok(p): Result<Packet<PeerId>, _> = wire::decode(payload, 1 << 16) else {
             return;
@@ -223,8 +227,15 @@ impl Rogue {
                 self.stash[i] = raw;
             }
         }
-        if let Kind::PingReq { seq, .. } = p.kind {
-            if let Some(ack) = forged_ack::<PeerId>(seq) {
+        if let Kind::Ack { proof, .. } = &p.kind {
+            if !proof.is_empty() && self.proofs.len() < STASH {
+                self.proofs.insert(peer, proof.to_vec());
+            }
+        }
+        if let Kind::PingReq { seq, target, .. } = p.kind {
+            let overheard = self.proofs.get(&target).map(Vec::as_slice);
+            let proof = ack_proof(self.stats.forged_acks, overheard);
+            if let Some(ack) = forged_ack::<PeerId>(seq, &proof) {
                 self.stats.forged_acks += 1;
                 self.send(peer, ack);
             }

@@ -42,6 +42,26 @@ pub(super) fn register(reg: &mut Registry, c: &lifebuoy::core::Stats) {
             "Times an accuser was down-weighted for repeatedly refuted accusations",
             c.accusers_down_weighted,
         ),
+        (
+            "forged_acks",
+            "Acks refused: not from the probed member and without its valid proof",
+            c.forged_acks,
+        ),
+        (
+            "ack_proofs_signed",
+            "Ack proofs this node signed for intermediaries probing it",
+            c.ack_proofs_signed,
+        ),
+        (
+            "ack_proofs_verified",
+            "Ack proofs this node checked on relayed acks",
+            c.ack_proofs_verified,
+        ),
+        (
+            "ack_proofs_capped",
+            "Pings whose nonce this node left unsigned, over the per-period cap",
+            c.ack_proofs_capped,
+        ),
     ];
     for (name, help, value) in counters {
         let m: Counter = Counter::default();
