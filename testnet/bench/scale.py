@@ -51,6 +51,7 @@ def main():
     p.add_argument("--port", type=int, default=17946)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--join-timeout", type=float, default=180)
+    p.add_argument("--stagger", type=float, default=0.0, help="seconds between spawns")
     p.add_argument("--dir", default="/tmp/lifebuoy-scale")
     p.add_argument("--out", default=None)
     a = p.parse_args()
@@ -123,6 +124,8 @@ def main():
         for i in range(1, a.n):
             spawn(i)
             pump(0)
+            if a.stagger:
+                wait(lambda: False, a.stagger)
         res["spawn_all_s"] = round(time.monotonic() - t0, 3)
         ok = wait(lambda: all(len(m) >= a.n for m in members), a.join_timeout)
         res["join_s"] = round(time.monotonic() - t0, 3) if ok else None
