@@ -24,7 +24,7 @@ pub use behaviour::{Rogue, RogueStats};
 /// What the rogue does, and for how long.
 #[derive(Debug, Clone)]
 pub struct RogueSpec {
-    /// The cluster's name (every message carries it).
+    /// The cluster's name (every stream's hello carries it, and claims are signed over it).
     pub cluster: String,
     /// Protocol preset of the honest nodes: `local`, `lan`, `wan`...
     pub profile: String,
