@@ -38,12 +38,18 @@ impl<I: NodeId> Core<I> {
             return;
         };
         let (cur_inc, cur_state) = (cur.incarnation, cur.state);
-        if incarnation > cur_inc {
-            // Only the member signs its incarnations, and none this high
-            // reached us: an accuser cannot have probed it.
+        let incarnation = if incarnation > cur_inc {
+            // Above what we hold: the member refuted someone and its new
+            // Alive claim has not reached us yet, or the accuser made the
+            // number up. Either way it accuses the member as we know it, so
+            // it counts at our incarnation. A liar gains nothing it could
+            // not claim at ours, and a member that crashes right after a
+            // refutation is still detected by those its Alive claim missed.
             self.stats.implausible_claims += 1;
-            return;
-        }
+            cur_inc
+        } else {
+            incarnation
+        };
         if incarnation < cur_inc {
             return;
         }

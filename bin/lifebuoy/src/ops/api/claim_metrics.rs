@@ -24,7 +24,7 @@ pub(super) fn register(reg: &mut Registry, c: &lifebuoy::core::Stats) {
         ),
         (
             "claims_implausible",
-            "Accusations at an incarnation the member never announced, dropped",
+            "Accusations above the incarnation held (counted at it), or about us far above ours (dropped)",
             c.implausible_claims,
         ),
         (
