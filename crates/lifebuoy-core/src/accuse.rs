@@ -13,6 +13,12 @@ use crate::suspicion::Suspicion;
 use crate::timer::Timer;
 use crate::wire::Update;
 
+/// How far above the incarnation we hold an accusation may name. Each
+/// refutation raises a member's incarnation by one, so an honest accuser is
+/// ahead of us only by the refutations we missed; beyond this the number
+/// was made up.
+pub(crate) const ACCUSATION_LEAD: u64 = 8;
+
 impl<I: NodeId> Core<I> {
     pub(crate) fn apply_accusation(&mut self, now: Instant, mut claim: Claim<I>, origin: Origin) {
         let (id, incarnation, from, dead) = match &claim.update {
@@ -38,19 +44,13 @@ impl<I: NodeId> Core<I> {
             return;
         };
         let (cur_inc, cur_state) = (cur.incarnation, cur.state);
-        let incarnation = if incarnation > cur_inc {
-            // Above what we hold: the member refuted someone and its new
-            // Alive claim has not reached us yet, or the accuser made the
-            // number up. Either way it accuses the member as we know it, so
-            // it counts at our incarnation. A liar gains nothing it could
-            // not claim at ours, and a member that crashes right after a
-            // refutation is still detected by those its Alive claim missed.
-            self.stats.implausible_claims += 1;
-            cur_inc
-        } else {
-            incarnation
-        };
         if incarnation < cur_inc {
+            return;
+        }
+        if incarnation > cur_inc.saturating_add(ACCUSATION_LEAD) {
+            // Far above anything the member signed that reached us: made up
+            // to inflate its incarnation, not the product of a probe.
+            self.stats.implausible_claims += 1;
             return;
         }
         match cur_state {
@@ -63,9 +63,64 @@ impl<I: NodeId> Core<I> {
                 }
                 self.start_suspicion(now, id, incarnation, from, claim, origin);
             }
-            MemberState::Suspect => self.confirm(now, id, incarnation, from, dead, claim, origin),
+            MemberState::Suspect => {
+                if incarnation > cur_inc
+                    && !self.raise_suspicion(now, &id, incarnation, &from, &mut claim, origin)
+                {
+                    return;
+                }
+                self.confirm(now, id, incarnation, from, dead, claim, origin)
+            }
             MemberState::Dead | MemberState::Left => {}
         }
+    }
+
+    /// An accusation at a higher incarnation than the one we suspect: the
+    /// member refuted someone else and its Alive claim missed us, then was
+    /// suspected again at the new incarnation. Suspect at an incarnation
+    /// beats Alive at the same one (SWIM 4.2), so the suspicion moves up to
+    /// it, keeping its start and confirmations: an Alive claim at that
+    /// incarnation does not refute it, and raising it never delays a
+    /// verdict. Returns whether it moved.
+    fn raise_suspicion(
+        &mut self,
+        now: Instant,
+        id: &I,
+        incarnation: u64,
+        from: &I,
+        claim: &mut Claim<I>,
+        origin: Origin,
+    ) -> bool {
+        if origin != Origin::Local {
+            if !self.accusers.counts(from, now, self.cfg.probe_interval) {
+                self.stats.accusations_ignored += 1;
+                return false;
+            }
+            if !self.authentic(claim) {
+                return false;
+            }
+        }
+        self.table.update(id, |m| m.incarnation = incarnation);
+        self.proofs.insert(id.clone(), claim.raw.clone());
+        if origin != Origin::Sync {
+            // Others may have missed the same Alive claim.
+            self.queue_update(id.clone(), claim.raw.clone());
+        }
+        if let Some(s) = self.suspicions.get_mut(id) {
+            // A final check in flight was for the old incarnation; run it
+            // again at the new one when the (unchanged) deadline comes.
+            s.final_check = None;
+            s.acked = false;
+            let at = s.deadline().max(now);
+            self.timers.set(
+                at,
+                Timer::Suspicion {
+                    id: id.clone(),
+                    incarnation,
+                },
+            );
+        }
+        true
     }
 
     /// May `from` start a suspicion: not down-weighted, within its rate,
