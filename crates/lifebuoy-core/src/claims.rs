@@ -50,20 +50,20 @@ impl<I: NodeId> Core<I> {
     }
 
     /// A claim that we are suspect, dead or gone at `incarnation`: raise our
-    /// incarnation above it and announce we are alive (SWIM 4.2). Counts
-    /// toward local health (Lifeguard 4.1: being suspected suggests we are slow).
-    pub(crate) fn refute(&mut self, incarnation: u64) {
+    /// incarnation above it and announce we are alive (SWIM 4.2). Returns
+    /// whether it raised our incarnation.
+    pub(crate) fn refute(&mut self, incarnation: u64) -> bool {
         if self.local.state == MemberState::Left || incarnation < self.local.incarnation {
-            return;
+            return false;
         }
         self.local.incarnation = incarnation.saturating_add(1);
         self.stats.self_refutes += 1;
-        self.health.apply(1);
         tracing::debug!(
             incarnation = self.local.incarnation,
             "refuting a claim about ourselves"
         );
         self.announce_self();
+        true
     }
 
     /// Answers an accusation about ourselves. A current one is refuted
@@ -80,10 +80,16 @@ impl<I: NodeId> Core<I> {
             self.stats.implausible_claims += 1;
             return;
         }
-        if !stale {
-            self.refute(incarnation);
+        if accuser == self.local.id {
+            if !stale {
+                self.refute(incarnation);
+            }
+            return;
         }
-        if accuser == self.local.id || self.local.state == MemberState::Left {
+        if !stale && self.refute(incarnation) {
+            self.suspected_by(now, &accuser);
+        }
+        if self.local.state == MemberState::Left {
             return;
         }
         if stale {
@@ -102,6 +108,29 @@ impl<I: NodeId> Core<I> {
         let alive = Some(self.own_claim().raw);
         let to = self.dest(&accuser);
         self.send_probe(to, crate::wire::Kind::Gossip, alive);
+    }
+
+    /// A current accusation of ourselves by `accuser`, just refuted. Being
+    /// suspected suggests we are the slow one, so it counts toward local
+    /// health (Lifeguard 4.1), but only within the accuser's allowance of
+    /// accusations ([`crate::accusers`]): we know this accusation was wrong,
+    /// so it counts as refuted against its accuser, and an accuser whose
+    /// accusations keep being refuted stops counting. Otherwise one lying
+    /// member could keep every node's health at its worst and so stretch
+    /// everyone's probe interval and slow all detection.
+    fn suspected_by(&mut self, now: Instant, accuser: &I) {
+        let interval = self.cfg.probe_interval;
+        if self.accusers.admit(accuser, now, interval) == crate::accusers::Admit::Yes {
+            self.accusers.spend(accuser);
+            self.health.apply(1);
+        } else {
+            self.stats.accusations_ignored += 1;
+        }
+        if self.accusers.refuted(accuser, now, interval) {
+            self.stats.accusers_down_weighted += 1;
+            tracing::info!(accuser = ?accuser, "down-weighting an accuser whose accusations of us keep being refuted");
+        }
+        self.stats.down_weighted_accusers = self.accusers.down_weighted() as u64;
     }
 
     fn apply_alive(

@@ -221,6 +221,45 @@ fn an_accusation_far_above_the_incarnation_we_hold_is_dropped_as_implausible() {
     no_failures_except(&net, &[]);
 }
 
+/// Refuting an accusation of ourselves counts toward local health (Lifeguard
+/// 4.1), but one member accusing us again and again must not keep our health
+/// at its worst: that would stretch our probe interval eightfold and slow
+/// our detection of real crashes (issue 6, the rogue test). Its accusations
+/// of us count against it like any refuted accusation.
+#[test]
+fn a_member_accusing_us_over_and_over_cannot_keep_our_health_at_its_worst_lifeguard_4_1() {
+    let mut net = Net::converged_signed(4, quiet());
+    let mut worst = 0;
+    for _ in 0..40 {
+        let inc = net.core(0).local().incarnation;
+        let lie = signed_as(
+            3,
+            CLUSTER,
+            &Update::Suspect {
+                id: 0,
+                incarnation: inc,
+                from: 3,
+            },
+        );
+        inject(&mut net, 0, 3, vec![lie]);
+        worst = worst.max(net.core(0).health_score());
+        net.run_for(Duration::from_millis(250));
+    }
+    let c = net.core(0);
+    assert!(c.stats().self_refutes >= 40, "every lie was refuted");
+    assert!(
+        worst <= 4,
+        "health score reached {worst} (max {})",
+        c.config().awareness_max_multiplier - 1
+    );
+    assert!(c.stats().accusers_down_weighted >= 1);
+    assert!(
+        c.health_score() <= 1,
+        "score {} while the lies go on",
+        c.health_score()
+    );
+}
+
 #[test]
 fn accusations_are_rate_limited_per_accuser() {
     let mut net = Net::converged_signed(12, quiet());

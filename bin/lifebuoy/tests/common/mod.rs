@@ -30,7 +30,8 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
+        // LIFEBUOY_TEST_KEEP_LOGS=1 keeps the nodes' logs of a passing run.
+        if !std::thread::panicking() && std::env::var_os("LIFEBUOY_TEST_KEEP_LOGS").is_none() {
             let _ = std::fs::remove_dir_all(&self.0);
         } else {
             eprintln!("kept logs in {}", self.0.display());
@@ -144,7 +145,10 @@ impl Cluster {
             .args(extra)
             .env_remove("LIFEBUOY_CONFIG")
             .env_remove("LIFEBUOY_API_TOKEN")
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("LIFEBUOY_TEST_LOG").unwrap_or_else(|_| "info".to_owned()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"));
