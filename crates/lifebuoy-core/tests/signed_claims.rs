@@ -34,6 +34,19 @@ fn alive(id: u32, incarnation: u64) -> Update<u32> {
     }
 }
 
+/// A Suspect claim about `id` at `incarnation`, made and signed by `from`.
+fn suspect_by(from: u32, id: u32, incarnation: u64) -> Vec<u8> {
+    signed_as(
+        from,
+        CLUSTER,
+        &Update::Suspect {
+            id,
+            incarnation,
+            from,
+        },
+    )
+}
+
 fn no_failures_except(net: &Net, crashed: &[u32]) {
     for (_, observer, e) in &net.events {
         assert!(
@@ -136,15 +149,7 @@ fn one_accusers_dead_claim_only_starts_a_suspicion_that_the_member_refutes_swim_
 #[test]
 fn an_accusation_a_little_above_the_incarnation_we_hold_suspects_at_it_swim_4_2() {
     let mut net = Net::converged_signed(4, quiet());
-    let ahead = signed_as(
-        3,
-        CLUSTER,
-        &Update::Suspect {
-            id: 1,
-            incarnation: 2,
-            from: 3,
-        },
-    );
+    let ahead = suspect_by(3, 1, 2);
     inject(&mut net, 0, 3, vec![ahead]);
     assert_eq!(net.state_of(0, 1), Some(MemberState::Suspect));
     assert_eq!(net.incarnation_of(0, 1), Some(2), "at the accusation's");
@@ -172,15 +177,7 @@ fn raising_a_suspicion_to_a_higher_incarnation_does_not_delay_the_verdict() {
     let t0 = net.now;
     for inc in 1..=4u64 {
         let from = 2 + (inc as u32 % 3);
-        let claim = signed_as(
-            from,
-            CLUSTER,
-            &Update::Suspect {
-                id: 1,
-                incarnation: inc,
-                from,
-            },
-        );
+        let claim = suspect_by(from, 1, inc);
         inject(&mut net, 0, from, vec![claim]);
         net.run_for(Duration::from_secs(2));
     }
@@ -204,15 +201,7 @@ fn raising_a_suspicion_to_a_higher_incarnation_does_not_delay_the_verdict() {
 #[test]
 fn an_accusation_far_above_the_incarnation_we_hold_is_dropped_as_implausible() {
     let mut net = Net::converged_signed(4, quiet());
-    let inflated = signed_as(
-        3,
-        CLUSTER,
-        &Update::Suspect {
-            id: 1,
-            incarnation: 1_000,
-            from: 3,
-        },
-    );
+    let inflated = suspect_by(3, 1, 1_000);
     inject(&mut net, 0, 3, vec![inflated]);
     assert_eq!(net.state_of(0, 1), Some(MemberState::Alive));
     assert_eq!(net.incarnation_of(0, 1), Some(0));
@@ -232,15 +221,7 @@ fn a_member_accusing_us_over_and_over_cannot_keep_our_health_at_its_worst_lifegu
     let mut worst = 0;
     for _ in 0..40 {
         let inc = net.core(0).local().incarnation;
-        let lie = signed_as(
-            3,
-            CLUSTER,
-            &Update::Suspect {
-                id: 0,
-                incarnation: inc,
-                from: 3,
-            },
-        );
+        let lie = suspect_by(3, 0, inc);
         inject(&mut net, 0, 3, vec![lie]);
         worst = worst.max(net.core(0).health_score());
         net.run_for(Duration::from_millis(250));
@@ -263,19 +244,7 @@ fn a_member_accusing_us_over_and_over_cannot_keep_our_health_at_its_worst_lifegu
 #[test]
 fn accusations_are_rate_limited_per_accuser() {
     let mut net = Net::converged_signed(12, quiet());
-    let claims = (1..11)
-        .map(|id| {
-            signed_as(
-                11,
-                CLUSTER,
-                &Update::Suspect {
-                    id,
-                    incarnation: 0,
-                    from: 11,
-                },
-            )
-        })
-        .collect();
+    let claims = (1..11).map(|id| suspect_by(11, id, 0)).collect();
     inject(&mut net, 0, 11, claims);
     let suspected = (1..11)
         .filter(|&i| net.state_of(0, i) == Some(MemberState::Suspect))
@@ -289,15 +258,7 @@ fn an_accuser_whose_accusations_keep_being_refuted_is_down_weighted() {
     let mut net = Net::converged_signed(8, quiet());
     let lie = |net: &Net, id: u32| {
         let inc = net.incarnation_of(0, id).expect("known");
-        signed_as(
-            7,
-            CLUSTER,
-            &Update::Suspect {
-                id,
-                incarnation: inc,
-                from: 7,
-            },
-        )
+        suspect_by(7, id, inc)
     };
     // Refutations are forgiven slowly (one per 30 probe intervals), so a few
     // more than 3 lies in quick succession are needed.
