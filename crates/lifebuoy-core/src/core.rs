@@ -85,6 +85,12 @@ pub struct Core<I: NodeId> {
     pub(crate) suspect_checks: HashMap<u32, Check<I>>,
     pub(crate) queue: BroadcastQueue<I>,
     pub(crate) timers: Timers<I>,
+    /// Whether the Gossip timer is set. With nothing queued it is not
+    /// re-armed, so an idle node does not wake every gossip interval; the
+    /// next update re-arms it on the same grid ([`Core::arm_gossip`]).
+    pub(crate) gossip_armed: bool,
+    /// When the Gossip timer last fired (the grid it re-arms on).
+    pub(crate) gossip_last: Instant,
     pub(crate) health: Health,
     pub(crate) probe: Option<Probe<I>>,
     /// Probes started, to pick every `successor_every`-th for the ring successor.
@@ -189,6 +195,8 @@ impl<I: NodeId> Core<I> {
             final_checks: HashMap::new(),
             suspect_checks: HashMap::new(),
             timers,
+            gossip_armed: true,
+            gossip_last: now,
             probe: None,
             probe_count: 0,
             relays: HashMap::new(),
@@ -329,6 +337,7 @@ impl<I: NodeId> Core<I> {
         while let Some((at, timer)) = self.timers.pop_due(now) {
             self.fire(now, at, timer);
         }
+        self.arm_gossip(now);
     }
 
     fn fire(&mut self, now: Instant, _at: Instant, timer: Timer<I>) {
@@ -445,6 +454,7 @@ impl<I: NodeId> Core<I> {
             } => self.on_sync(now, from, join, reply, members),
             Kind::Digest { digest } => self.on_digest(from, digest),
         }
+        self.arm_gossip(now);
         Ok(())
     }
 
@@ -465,6 +475,7 @@ impl<I: NodeId> Core<I> {
         self.joined = false;
         self.join_attempts = 0;
         self.send_join(now);
+        self.arm_gossip(now);
     }
 
     /// Adds `members` as known Alive members without announcing them: how a
@@ -532,6 +543,7 @@ impl<I: NodeId> Core<I> {
         tracing::info!(incarnation = self.local.incarnation, "leaving the cluster");
         // Send it out now rather than at the next gossip tick.
         self.gossip_tick_inner(now);
+        self.arm_gossip(now);
     }
 
     /// Whether the Left claim has been piggybacked enough times (or there is
@@ -598,6 +610,7 @@ impl<I: NodeId> Core<I> {
         self.local.incarnation += 1;
         self.local.since = now;
         self.announce_self();
+        self.arm_gossip(now);
         Ok(())
     }
 

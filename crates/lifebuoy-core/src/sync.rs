@@ -219,9 +219,37 @@ impl<I: NodeId> Core<I> {
     }
 
     pub(crate) fn gossip_tick(&mut self, now: Instant) {
-        self.timers
-            .set(now + self.cfg.gossip_interval, Timer::Gossip);
         self.gossip_tick_inner(now);
+        self.gossip_last = now;
+        self.gossip_armed = !self.queue.is_empty();
+        if self.gossip_armed {
+            self.timers
+                .set(now + self.cfg.gossip_interval, Timer::Gossip);
+        }
+    }
+
+    /// Re-arms the Gossip timer if updates are queued and it is not set, at
+    /// the first tick of its grid after `now`: the tick an always-running
+    /// timer would have fired at (ticks with nothing queued send nothing).
+    /// Called at the end of every input that can queue an update.
+    pub(crate) fn arm_gossip(&mut self, now: Instant) {
+        if self.gossip_armed || self.queue.is_empty() {
+            return;
+        }
+        let every = self.cfg.gossip_interval;
+        let since = now.saturating_duration_since(self.gossip_last);
+        let ticks = if every.is_zero() {
+            0
+        } else {
+            since.as_nanos() / every.as_nanos() + 1
+        };
+        let at = u32::try_from(ticks)
+            .ok()
+            .and_then(|t| every.checked_mul(t))
+            .and_then(|d| self.gossip_last.checked_add(d))
+            .unwrap_or(now + every);
+        self.timers.set(at.max(now), Timer::Gossip);
+        self.gossip_armed = true;
     }
 
     /// Sends gossip-only messages to `gossip_nodes` random members while

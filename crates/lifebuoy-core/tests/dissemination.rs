@@ -196,3 +196,67 @@ fn a_restored_large_view_spreads_push_pulls_over_the_scaled_interval() {
     assert_eq!(scaled, Duration::from_secs(180));
     assert!(syncs <= 12, "{syncs} push-pulls from 30 nodes in 30 s");
 }
+
+#[test]
+fn an_idle_core_wakes_for_its_probe_tick_but_not_every_gossip_interval() {
+    let cfg = common::quiet();
+    let mut net = Net::converged(3, cfg.clone());
+    net.run_for(Duration::from_secs(5));
+    // From here nothing is queued: count the deadlines node 0 asks to be woken at.
+    let core = net.core_mut(0);
+    assert_eq!(core.queued_updates(), 0);
+    let start = net.now;
+    let end = start + Duration::from_secs(10);
+    let mut now = start;
+    let mut wakes = 0u32;
+    while let Some(at) = net.core(0).poll_timeout() {
+        if at > end {
+            break;
+        }
+        now = now.max(at);
+        net.core_mut(0).handle_timeout(now);
+        while net.core_mut(0).poll_transmit().is_some() {}
+        while net.core_mut(0).poll_event().is_some() {}
+        wakes += 1;
+    }
+    // Probe tick, probe timeout and probe end (every probe fails here: the
+    // others are not driven) plus suspicion timers, but not 50 gossip ticks.
+    let periods = (10.0 / cfg.probe_interval.as_secs_f64()).ceil() as u32;
+    let gossip_ticks = (10.0 / cfg.gossip_interval.as_secs_f64()) as u32;
+    assert!(
+        wakes < gossip_ticks,
+        "{wakes} wake-ups in 10 s ({periods} probe periods, {gossip_ticks} gossip intervals)"
+    );
+}
+
+#[test]
+fn an_update_queued_on_an_idle_core_is_gossiped_at_the_next_tick_of_the_gossip_grid() {
+    let cfg = common::quiet();
+    let mut net = Net::converged(5, cfg.clone());
+    net.run_for(Duration::from_secs(7) + Duration::from_millis(37));
+    let before = net.sent.len();
+    let now = net.now;
+    net.core_mut(2)
+        .set_metadata(now, [("role".to_owned(), "db".to_owned())].into())
+        .expect("small metadata");
+    net.drain(2);
+    net.run_for(cfg.gossip_interval * 3);
+    let first_gossip = net.sent[before..]
+        .iter()
+        .find(|f| f.from == 2 && matches!(f.packet().kind, lifebuoy_core::wire::Kind::Gossip))
+        .map(|f| f.at - common::LATENCY)
+        .expect("the update is gossiped");
+    assert!(first_gossip > now, "gossiped at the next tick, not at once");
+    assert!(
+        first_gossip <= now + cfg.gossip_interval,
+        "gossiped {:?} after it was queued (interval {:?})",
+        first_gossip - now,
+        cfg.gossip_interval
+    );
+    assert!(
+        net.core(4)
+            .member(&2)
+            .is_some_and(|m| m.info.meta.contains_key("role")),
+        "the others learn it"
+    );
+}
