@@ -12,8 +12,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
-use futures_timer::Delay;
 use libp2p::core::transport::PortUse;
 use libp2p::core::Endpoint;
 use libp2p::identity::Keypair;
@@ -34,6 +32,7 @@ use crate::config::{random_seed, Config};
 use crate::handler::{DropReason, FromBehaviour, Handler, ToBehaviour};
 use crate::ratelimit::PeerLimiter;
 use crate::stats::DriverStats;
+use crate::wake::{TimerKind, Wake};
 
 /// A membership change, as reported by the core.
 pub type Event = lifebuoy_core::Event<PeerId>;
@@ -69,7 +68,8 @@ pub struct Behaviour {
     core: Core<PeerId>,
     cfg: Config,
     local_peer_id: PeerId,
-    timer: Option<Delay>,
+    timer: Option<Wake>,
+    timer_kind: TimerKind,
     timer_at: Option<Instant>,
     connections: HashMap<ConnectionId, Conn>,
     dialing: HashMap<PeerId, Dialing>,
@@ -129,6 +129,7 @@ impl Behaviour {
             core,
             local_peer_id,
             timer: None,
+            timer_kind: TimerKind::default(),
             timer_at: None,
             connections: HashMap::new(),
             dialing: HashMap::new(),
@@ -488,6 +489,14 @@ impl Behaviour {
         Err(ConnectionDenied::new(NotAllowed(peer)))
     }
 
+    /// Arms tokio's timer instead of futures-timer's thread: for a behaviour
+    /// driven on a tokio runtime with timers enabled (as [`crate::Node`] does).
+    pub(crate) fn use_tokio_timer(&mut self) {
+        self.timer_kind = TimerKind::Tokio;
+        self.timer = None;
+        self.timer_at = None;
+    }
+
     /// Fires due timers and re-arms the one timer at the core's next deadline.
     fn poll_timer(&mut self, cx: &mut Context<'_>) {
         loop {
@@ -498,7 +507,7 @@ impl Behaviour {
             };
             if self.timer.is_none() || self.timer_at != Some(at) {
                 let wait = at.saturating_duration_since(Instant::now());
-                self.timer = Some(Delay::new(wait));
+                self.timer = Some(Wake::after(self.timer_kind, wait));
                 self.timer_at = Some(at);
             }
             // A deadline already passed is due whatever the Delay says: its

@@ -266,7 +266,9 @@ impl NodeBuilder {
             relay_transport,
             self.psk,
         )?;
-        let membership = Behaviour::with_incarnation(&keypair, self.config, self.incarnation)?;
+        let mut membership = Behaviour::with_incarnation(&keypair, self.config, self.incarnation)?;
+        // A node runs on tokio (its loop uses tokio's timers too).
+        membership.use_tokio_timer();
         let behaviour = NodeBehaviour::new(membership, &keypair, &opts, relay_client);
         let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
             .with_idle_connection_timeout(self.idle_timeout);

@@ -93,6 +93,7 @@ mod ratelimit;
 mod stats;
 mod subscription;
 mod transport;
+mod wake;
 
 pub use auth::PeerAuth;
 pub use behaviour::{Behaviour, Event, DEFAULT_LEAVE_TIMEOUT};

@@ -227,10 +227,11 @@ async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut woke: Option<tokio::time::Instant> = None;
     loop {
-        // The membership timer runs on futures-timer's thread; this tokio
-        // sleep to the same deadline also wakes the loop, which polls the
-        // swarm and so fires it, should that thread not (a faked monotonic
-        // clock parks it for ever: docs/testnet.md, "Clock skew"). At most
+        // The membership timer is a tokio timer too (`use_tokio_timer`);
+        // this sleep to the same deadline wakes the loop, which polls the
+        // swarm and so fires the core, whichever timer the behaviour has (a
+        // faked monotonic clock parks futures-timer's thread for ever:
+        // docs/testnet.md, "Clock skew"). Both fire on one wake-up. At most
         // one wake per WAKE_GAP, so a deadline the swarm cannot serve yet
         // (a connection handler applying backpressure) is no busy loop.
         let due = swarm.behaviour().membership.core().poll_timeout().map(|d| {
