@@ -1,7 +1,7 @@
 //! The state machine: inputs (`handle_*` and commands, each taking `now`) and
 //! outputs (`poll_transmit`, `poll_event`, `poll_timeout`).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -120,6 +120,9 @@ pub struct Core<I: NodeId> {
     pub(crate) accusers: Accusers<I>,
     /// When set, only these members are admitted to the table.
     pub(crate) allowlist: Option<HashSet<I>>,
+    /// Members the driver holds a connection to (`crate::reach`), ordered
+    /// so that choices among them are deterministic for a seed.
+    pub(crate) connected: BTreeSet<I>,
 }
 
 impl<I: NodeId> Core<I> {
@@ -216,6 +219,7 @@ impl<I: NodeId> Core<I> {
             own_claim: None,
             accusers: Accusers::new(),
             allowlist: None,
+            connected: BTreeSet::new(),
         })
     }
 

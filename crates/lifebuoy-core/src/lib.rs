@@ -56,6 +56,7 @@ mod health;
 mod member;
 pub mod precedence;
 mod probe;
+mod reach;
 mod rng;
 mod stats;
 mod suspicion;

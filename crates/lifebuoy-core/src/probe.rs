@@ -100,8 +100,8 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    /// Asks `indirect_checks` random Alive members to probe `target` for us
-    /// under `seq` (SWIM 4.1 ping-req), with `nonce` for the target to sign
+    /// Asks `indirect_checks` random Alive members (connected ones first,
+    /// `crate::reach`) to probe `target` for us under `seq` (SWIM 4.1 ping-req), with `nonce` for the target to sign
     /// (`crate::ack`). Returns how many were asked.
     pub(crate) fn send_ping_reqs(&mut self, seq: u32, target: &I, nonce: Option<u64>) -> u32 {
         let addrs: Vec<Addr> = self
@@ -109,14 +109,9 @@ impl<I: NodeId> Core<I> {
             .get(target)
             .map(|m| m.info.addrs.clone())
             .unwrap_or_default();
-        let helpers: Vec<I> = self
-            .table
-            .random(self.cfg.indirect_checks, &mut self.rng, |m| {
-                m.state == MemberState::Alive && m.id != *target
-            })
-            .into_iter()
-            .map(|m| m.id.clone())
-            .collect();
+        let helpers: Vec<I> = self.pick_connected_first(self.cfg.indirect_checks, |m| {
+            m.state == MemberState::Alive && m.id != *target
+        });
         for h in &helpers {
             let to = self.dest(h);
             let kind = Kind::PingReq {

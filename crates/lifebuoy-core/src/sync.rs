@@ -253,7 +253,7 @@ impl<I: NodeId> Core<I> {
     }
 
     /// Sends gossip-only messages to `gossip_nodes` random members while
-    /// updates are queued. Members declared dead recently are included, so
+    /// updates are queued, connected ones first (`crate::reach`). Members declared dead recently are included, so
     /// a wrongly declared member hears it and refutes (memberlist's
     /// gossip-to-the-dead).
     pub(crate) fn gossip_tick_inner(&mut self, now: Instant) {
@@ -261,16 +261,11 @@ impl<I: NodeId> Core<I> {
             return;
         }
         let dead_window = self.cfg.suspicion_min(self.live_count()) * 2;
-        let targets: Vec<I> = self
-            .table
-            .random(self.cfg.gossip_nodes, &mut self.rng, |m| match m.state {
-                MemberState::Alive | MemberState::Suspect => true,
-                MemberState::Dead => now.saturating_duration_since(m.since) < dead_window,
-                MemberState::Left => false,
-            })
-            .into_iter()
-            .map(|m| m.id.clone())
-            .collect();
+        let targets: Vec<I> = self.pick_connected_first(self.cfg.gossip_nodes, |m| match m.state {
+            MemberState::Alive | MemberState::Suspect => true,
+            MemberState::Dead => now.saturating_duration_since(m.since) < dead_window,
+            MemberState::Left => false,
+        });
         for t in targets {
             if self.queue.is_empty() {
                 break;

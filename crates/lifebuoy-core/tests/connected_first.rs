@@ -1,0 +1,107 @@
+//! Gossip targets and ping-req helpers are picked among the members the
+//! driver holds a connection to first (`reach.rs`): on QUIC a message to an
+//! unconnected member costs a handshake.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::Net;
+use lifebuoy_core::wire::Kind;
+
+const N: u32 = 40;
+
+fn targets_of(net: &Net, from: u32, pred: impl Fn(&Kind<u32>) -> bool) -> BTreeSet<u32> {
+    net.sent
+        .iter()
+        .filter(|f| f.from == from && pred(&f.packet().kind))
+        .map(|f| f.to)
+        .collect()
+}
+
+#[test]
+fn gossip_goes_only_to_connected_members_when_enough_are_connected() {
+    let mut net = Net::converged(N, common::quiet());
+    let connected = [5u32, 11, 17, 23];
+    for id in connected {
+        net.core_mut(0).set_connected(id, true);
+    }
+    net.run_for(Duration::from_secs(1));
+    let now = net.now;
+    net.core_mut(0)
+        .set_metadata(now, [("role".to_owned(), "db".to_owned())].into())
+        .expect("small metadata");
+    net.drain(0);
+    net.sent.clear();
+    net.run_for(Duration::from_secs(3));
+    let gossiped = targets_of(&net, 0, |k| matches!(k, Kind::Gossip));
+    assert!(!gossiped.is_empty(), "node 0 gossiped its update");
+    let allowed: BTreeSet<u32> = connected.into_iter().collect();
+    assert!(
+        gossiped.is_subset(&allowed),
+        "gossip went to {gossiped:?}, connected {allowed:?}"
+    );
+}
+
+#[test]
+fn gossip_fills_up_with_random_members_when_too_few_are_connected() {
+    let mut net = Net::converged(N, common::quiet());
+    net.core_mut(0).set_connected(5, true);
+    net.run_for(Duration::from_secs(1));
+    let now = net.now;
+    net.core_mut(0)
+        .set_metadata(now, [("role".to_owned(), "db".to_owned())].into())
+        .expect("small metadata");
+    net.drain(0);
+    net.sent.clear();
+    net.run_for(Duration::from_secs(3));
+    let gossiped = targets_of(&net, 0, |k| matches!(k, Kind::Gossip));
+    assert!(gossiped.contains(&5), "the connected member gets gossip");
+    assert!(
+        gossiped.len() > 2,
+        "others are picked at random too: {gossiped:?}"
+    );
+}
+
+#[test]
+fn a_member_reported_disconnected_is_no_longer_preferred() {
+    let mut net = Net::converged(N, common::quiet());
+    for id in [5u32, 11, 17, 23] {
+        net.core_mut(0).set_connected(id, true);
+    }
+    net.core_mut(0).set_connected(23, false);
+    assert!(net.core(0).is_connected(&5));
+    assert!(!net.core(0).is_connected(&23));
+    net.run_for(Duration::from_secs(1));
+    let now = net.now;
+    net.core_mut(0)
+        .set_metadata(now, [("role".to_owned(), "db".to_owned())].into())
+        .expect("small metadata");
+    net.drain(0);
+    net.sent.clear();
+    net.run_for(Duration::from_secs(3));
+    // Exactly gossip_nodes (3) connected members remain: no random fill.
+    let gossiped = targets_of(&net, 0, |k| matches!(k, Kind::Gossip));
+    assert_eq!(gossiped, BTreeSet::from([5, 11, 17]));
+}
+
+#[test]
+fn ping_req_helpers_are_connected_members_when_enough_are_connected() {
+    let mut net = Net::converged(N, common::quiet());
+    let connected = [5u32, 11, 17, 23];
+    for id in connected {
+        net.core_mut(0).set_connected(id, true);
+    }
+    for i in 30..N {
+        net.crash(i);
+    }
+    net.run_for(Duration::from_secs(30));
+    let helpers = targets_of(&net, 0, |k| matches!(k, Kind::PingReq { .. }));
+    assert!(!helpers.is_empty(), "node 0 asked for indirect probes");
+    let allowed: BTreeSet<u32> = connected.into_iter().collect();
+    assert!(
+        helpers.is_subset(&allowed),
+        "ping-reqs went to {helpers:?}, connected {allowed:?}"
+    );
+}
