@@ -336,6 +336,7 @@ impl Behaviour {
 
     fn on_established(&mut self, peer: PeerId, conn: ConnectionId) {
         let now = Instant::now();
+        self.core.set_connected(peer, true);
         self.connections.insert(
             conn,
             Conn {
@@ -592,6 +593,9 @@ impl NetworkBehaviour for Behaviour {
             FromSwarm::ConnectionEstablished(e) => self.on_established(e.peer_id, e.connection_id),
             FromSwarm::ConnectionClosed(e) => {
                 self.connections.remove(&e.connection_id);
+                if e.remaining_established == 0 {
+                    self.core.set_connected(e.peer_id, false);
+                }
             }
             FromSwarm::DialFailure(e) => self.on_dial_failure(e.peer_id, e.connection_id, e.error),
             FromSwarm::NewListenAddr(e) if !self.listen_addrs.contains(e.addr) => {

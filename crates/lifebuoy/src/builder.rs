@@ -21,12 +21,14 @@ use crate::{Behaviour, Config, DEFAULT_LEAVE_TIMEOUT};
 /// How long a connection this node has not sent anything on stays open.
 ///
 /// SWIM probes a different member every period, so at N = 32 a given pair
-/// talks only every 16 s or so on average. Closing connections after a few
-/// seconds made almost every probe pay a fresh QUIC handshake (several KB of
-/// certificates); keeping them for minutes makes a probe cost one small
-/// packet each way. [`crate::Config::max_connections`] still caps how many
-/// are open, least recently used first out.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// talks only every 16 s or so on average, and at N = 256 (0.8 s probes,
+/// every other one to the ring successor) only every 200 s, some pairs
+/// 400 s apart. Closing connections after a few seconds made almost every
+/// probe pay a fresh QUIC handshake (several KB of certificates); keeping
+/// them for 15 minutes makes a probe cost one small packet each way up to a
+/// few hundred members. [`crate::Config::max_connections`] still caps how
+/// many are open, least recently used first out.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Builds and starts a [`Node`].
 ///
@@ -153,7 +155,7 @@ impl NodeBuilder {
     }
 
     /// Connections this node has not sent on for this long are closed
-    /// (default [`DEFAULT_IDLE_TIMEOUT`], 5 minutes).
+    /// (default [`DEFAULT_IDLE_TIMEOUT`], 15 minutes).
     pub fn idle_timeout(mut self, d: Duration) -> Self {
         self.idle_timeout = d;
         self

@@ -19,8 +19,12 @@ pub struct Config {
     /// Metadata published with this node's membership.
     pub metadata: Metadata,
     /// Most connections the behaviour keeps; above it the least recently
-    /// used one is closed. SWIM talks to one random member per period, so a
-    /// few dozen is plenty even for large clusters. Default 64.
+    /// used one is closed. SWIM's round-robin probes every member, so a cap
+    /// below the cluster size makes a node close connections it will need
+    /// again and pay a new handshake (a few KB and about 5 ms of CPU) each
+    /// time: at 256 members a cap of 64 kept every node handshaking for good.
+    /// A connection costs about 100 KiB of memory (docs/performance.md).
+    /// Default 512.
     pub max_connections: usize,
     /// Messages held per peer while it is being dialed. Default 16.
     pub max_pending_per_peer: usize,
@@ -58,7 +62,7 @@ impl Config {
             protocol,
             name: String::new(),
             metadata: Metadata::new(),
-            max_connections: 64,
+            max_connections: 512,
             max_pending_per_peer: 16,
             max_advertised_addrs: 8,
             rng_seed: None,

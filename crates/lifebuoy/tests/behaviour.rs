@@ -80,3 +80,44 @@ async fn two_swarms_join_and_exchange_probes_over_the_memory_transport() {
     assert!(!m.info.addrs.is_empty(), "b gossiped its listen addresses");
     assert_eq!(a.behaviour().stats().decode_errors, 0);
 }
+
+#[tokio::test]
+async fn the_core_is_told_which_members_have_an_open_connection() {
+    let mut a = swarm("a");
+    let mut b = swarm("b");
+    let (a_mem, _) = a.listen().with_memory_addr_external().await;
+    b.listen().with_memory_addr_external().await;
+    b.behaviour_mut().join([a_mem]);
+    let a_id = *a.local_peer_id();
+    let b_id = *b.local_peer_id();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !(a.behaviour().core().is_connected(&b_id) && b.behaviour().core().is_connected(&a_id)) {
+        tokio::time::timeout_at(deadline, async {
+            tokio::select! {
+                _ = a.select_next_some() => {}
+                _ = b.select_next_some() => {}
+            }
+        })
+        .await
+        .expect("a and b connect within 30 s");
+    }
+    // b goes away: once a's connection to it closes, a's core no longer
+    // counts b as connected.
+    drop(b);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, a.select_next_some())
+            .await
+            .expect("a notices the closed connection within 30 s");
+        if let SwarmEvent::ConnectionClosed {
+            peer_id,
+            num_established: 0,
+            ..
+        } = ev
+        {
+            assert_eq!(peer_id, b_id);
+            break;
+        }
+    }
+    assert!(!a.behaviour().core().is_connected(&b_id));
+}
