@@ -21,8 +21,11 @@ use super::{logging, OpsError};
 pub fn run(args: RunArgs) -> Result<(), OpsError> {
     let settings = settings::resolve(args).map_err(OpsError::Usage)?;
     logging::init(settings.log_format);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread runs the node, the API and the event printer: a node's work
+    // is a few small messages a second, and a multi-threaded runtime costs a
+    // node more than it saves (worker stacks, a malloc arena per worker, and
+    // cross-thread wake-ups; docs/performance.md, "Memory").
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| OpsError::Runtime(anyhow!("cannot start the runtime: {e}")))?;
