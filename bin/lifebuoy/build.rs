@@ -1,0 +1,27 @@
+//! Release links of `lifebuoy` on x86-64 Linux place the functions a running
+//! node executes first and together (lld's `--symbol-ordering-file`, the
+//! linker rustc uses there). Most of a node's resident set is pages of its
+//! own executable, faulted in 64 KB at a time, so packing the hot functions
+//! roughly halves it (docs/performance.md, "Memory").
+//!
+//! `hot-symbols.txt` is written by `testnet/bench/hot_symbols.sh`. Names that
+//! no longer exist are skipped silently, so a stale list only costs memory.
+
+fn main() {
+    println!("cargo:rerun-if-changed=hot-symbols.txt");
+    println!("cargo:rerun-if-env-changed=LIFEBUOY_NO_SYMBOL_ORDERING");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let wanted = var("PROFILE") == "release"
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ARCH") == "x86_64"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu"
+        && std::env::var_os("LIFEBUOY_NO_SYMBOL_ORDERING").is_none();
+    let list = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("hot-symbols.txt");
+    if wanted && list.exists() {
+        println!(
+            "cargo:rustc-link-arg-bin=lifebuoy=-Wl,--symbol-ordering-file={}",
+            list.display()
+        );
+        println!("cargo:rustc-link-arg-bin=lifebuoy=-Wl,--no-warn-symbol-ordering");
+    }
+}
