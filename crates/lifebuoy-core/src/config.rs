@@ -70,6 +70,18 @@ pub struct Config {
     /// instead of after an exponentially distributed wait. LAN 2; 0
     /// disables it (memberlist).
     pub successor_every: u32,
+    /// While the driver reports its connections (`Core::set_connected`), at
+    /// most one round-robin probe in `ceil(n / first_contact_members)`
+    /// probe periods goes to a member it has no connection to; the others go
+    /// to a connected member at random, and the skipped member comes up
+    /// again next round (its ring predecessor still probes it). The whole
+    /// cluster then opens at most about `first_contact_members` connections
+    /// per probe period, whatever its size. On QUIC a first contact is a
+    /// handshake, and 150 nodes meshing at the full probe rate saturated
+    /// two cores (docs/performance.md, N = 256). LAN 16 (no pacing up to 16
+    /// members); 0 disables it (memberlist, and any driver that reports
+    /// nothing).
+    pub first_contact_members: u32,
     /// Each update is piggybacked up to `retransmit_mult * ceil(log10(n+1))` times. LAN 4.
     pub retransmit_mult: u32,
     /// Time between gossip-only messages while updates are queued. LAN 200 ms.
@@ -139,6 +151,7 @@ impl Config {
             suspicion_confirmations: 2,
             suspicion_checkers: 8,
             successor_every: 2,
+            first_contact_members: 16,
             ..Config::memberlist_lan()
         }
     }
@@ -159,6 +172,7 @@ impl Config {
             suspicion_confirmations: 2,
             suspicion_checkers: 0,
             successor_every: 0,
+            first_contact_members: 0,
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(200),
             gossip_nodes: 3,

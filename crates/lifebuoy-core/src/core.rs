@@ -123,6 +123,8 @@ pub struct Core<I: NodeId> {
     /// Members the driver holds a connection to (`crate::reach`), ordered
     /// so that choices among them are deterministic for a seed.
     pub(crate) connected: BTreeSet<I>,
+    /// Probe periods since the last probe of an unconnected member.
+    pub(crate) since_first_contact: u32,
 }
 
 impl<I: NodeId> Core<I> {
@@ -220,6 +222,7 @@ impl<I: NodeId> Core<I> {
             accusers: Accusers::new(),
             allowlist: None,
             connected: BTreeSet::new(),
+            since_first_contact: u32::MAX,
         })
     }
 

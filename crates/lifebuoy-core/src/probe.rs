@@ -71,7 +71,8 @@ impl<I: NodeId> Core<I> {
     /// (SWIM 4.3). Each member is then probed at least once every
     /// `successor_every` periods by its predecessor, which bounds the time
     /// until someone notices a crash; the random probes keep SWIM's
-    /// guarantees when the predecessor itself is slow or gone.
+    /// guarantees when the predecessor itself is slow or gone. Round-robin
+    /// probes of unconnected members are paced (`crate::reach`).
     fn next_target(&mut self) -> Option<I> {
         let every = self.cfg.successor_every;
         if every > 0 {
@@ -82,7 +83,8 @@ impl<I: NodeId> Core<I> {
                 }
             }
         }
-        self.table.next_probe_target(&mut self.rng)
+        let target = self.table.next_probe_target(&mut self.rng)?;
+        Some(self.pace_first_contact(target))
     }
 
     /// No direct ack within the probe timeout: ask `k` random members to

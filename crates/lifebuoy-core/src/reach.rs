@@ -11,8 +11,14 @@
 //! members as before. Probe targets are not affected: the randomized
 //! round-robin still visits every member, which is what bounds detection.
 //!
+//! Round-robin probe targets are paced instead
+//! ([`crate::Config::first_contact_members`]): at most one probe in
+//! `ceil(n / first_contact_members)` periods goes to a member with no
+//! connection, the others to a connected member at random. Every member is still probed by its ring predecessor,
+//! and the skipped one comes up again next round.
+//!
 //! A driver that reports nothing (the simulator, UDP) gets SWIM's uniform
-//! random choice unchanged.
+//! random choice and round-robin unchanged.
 
 use crate::core::Core;
 use crate::member::{Member, NodeId};
@@ -33,6 +39,33 @@ impl<I: NodeId> Core<I> {
     /// Whether the driver reported a connection to `id`.
     pub fn is_connected(&self, id: &I) -> bool {
         self.connected.contains(id)
+    }
+
+    /// The member to probe instead of the round-robin's `target`: `target`
+    /// itself if it is connected or a first contact is due, else a random
+    /// connected live member (if there is one).
+    pub(crate) fn pace_first_contact(&mut self, target: I) -> I {
+        let per = self.cfg.first_contact_members;
+        self.since_first_contact = self.since_first_contact.saturating_add(1);
+        if per == 0 || self.connected.is_empty() || self.connected.contains(&target) {
+            return target;
+        }
+        let every = (self.live_count() as u64).div_ceil(u64::from(per)).max(1);
+        if u64::from(self.since_first_contact) >= every {
+            self.since_first_contact = 0;
+            return target;
+        }
+        let live: Vec<&I> = self
+            .connected
+            .iter()
+            .filter(|id| self.table.get(id).is_some_and(|m| m.state.is_live()))
+            .collect();
+        if live.is_empty() {
+            return target;
+        }
+        let i = self.rng.index(live.len());
+        self.stats.first_contacts_deferred += 1;
+        live[i].clone()
     }
 
     /// Up to `k` distinct members matching `keep`: connected ones first (at

@@ -56,6 +56,9 @@ pub struct Stats {
     pub suspect_checks: u64,
     /// Of those, the ones that did not answer: this node confirmed the suspicion.
     pub suspect_checks_failed: u64,
+    /// Round-robin probes of unconnected members deferred to pace first
+    /// contacts (`Config::first_contact_members`).
+    pub first_contacts_deferred: u64,
     /// Push-pull digests received that matched this node's view (no full
     /// exchange needed).
     pub digests_matched: u64,

@@ -105,3 +105,45 @@ fn ping_req_helpers_are_connected_members_when_enough_are_connected() {
         "ping-reqs went to {helpers:?}, connected {allowed:?}"
     );
 }
+
+#[test]
+fn round_robin_probes_of_unconnected_members_are_paced_while_connections_are_reported() {
+    let cfg = lifebuoy_core::Config {
+        first_contact_members: 8,
+        ..common::quiet()
+    };
+    // 40 members, one first contact per ceil(40 / 8) = 5 periods.
+    let every = 5;
+    let mut net = Net::converged(N, cfg.clone());
+    for id in [5u32, 11] {
+        net.core_mut(0).set_connected(id, true);
+    }
+    let run = Duration::from_secs(40);
+    net.run_for(run);
+    let periods = (run.as_millis() / cfg.probe_interval.as_millis()) as usize;
+    // Node 1 is node 0's ring successor, probed every `successor_every` periods.
+    let first_contacts = net
+        .sent
+        .iter()
+        .filter(|f| f.from == 0 && ![1, 5, 11].contains(&f.to))
+        .filter(|f| matches!(f.packet().kind, Kind::Ping { .. }))
+        .count();
+    assert!(
+        first_contacts <= periods / every + 1,
+        "{first_contacts} pings to unconnected members in {periods} periods"
+    );
+    assert!(first_contacts >= 2, "first contacts still happen");
+    assert!(net.core(0).stats().first_contacts_deferred > 0);
+}
+
+#[test]
+fn up_to_first_contact_members_nobody_is_paced() {
+    let cfg = lifebuoy_core::Config {
+        first_contact_members: N,
+        ..common::quiet()
+    };
+    let mut net = Net::converged(N, cfg);
+    net.core_mut(0).set_connected(5, true);
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(net.core(0).stats().first_contacts_deferred, 0);
+}
