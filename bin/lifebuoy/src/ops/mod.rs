@@ -7,6 +7,7 @@ mod api;
 mod client;
 mod clock;
 mod keys;
+mod lines;
 mod logging;
 mod model;
 mod run;

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::api::{self, AppState};
 use super::clock::monotonic_ms;
+use super::lines::{stdout_lines, Lines};
 use super::settings::{self, RunArgs, Settings};
 use super::{logging, OpsError};
 
@@ -89,8 +90,16 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
     tracing::info!(name = %s.name, %peer_id, api = %api_addr, "lifebuoy node started");
     announce(&s, &addrs, api_addr);
 
-    let printer = EventPrinter {
-        events_json: s.events_json,
+    let (out, writer) = if s.events_json {
+        let (lines, writer) = stdout_lines().map_err(|e| {
+            OpsError::Runtime(anyhow!("cannot start the --events-json writer: {e}"))
+        })?;
+        (Some(lines), Some(writer))
+    } else {
+        (None, None)
+    };
+    let mut printer = EventPrinter {
+        out,
         known: HashMap::new(),
     };
     if s.events_json {
@@ -135,6 +144,10 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
     // Let in-flight responses (e.g. the POST /v1/leave reply) go out.
     tokio::time::sleep(Duration::from_millis(100)).await;
     watcher.abort();
+    let _ = watcher.await;
+    if let Some(w) = writer {
+        w.drain(Duration::from_secs(1));
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -186,17 +199,18 @@ fn announce(s: &Settings, addrs: &[String], api: std::net::SocketAddr) {
     }
 }
 
-/// Logs membership changes and, with `--events-json`, prints them as JSON lines.
+/// Logs membership changes and, with `--events-json`, prints them as JSON
+/// lines (through [`Lines`], so a slow reader never stalls the node).
 struct EventPrinter {
-    events_json: bool,
+    out: Option<Lines>,
     known: HashMap<PeerId, MemberState>,
 }
 
 impl EventPrinter {
-    fn line(&self, ev: &str, name: &str, id: &PeerId, state: MemberState) {
-        if !self.events_json {
+    fn line(&mut self, ev: &str, name: &str, id: &PeerId, state: MemberState) {
+        let Some(out) = self.out.as_mut() else {
             return;
-        }
+        };
         let line = serde_json::json!({
             "ev": ev,
             "node": name,
@@ -204,9 +218,7 @@ impl EventPrinter {
             "state": state.as_str(),
             "t_ms": monotonic_ms(),
         });
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        out.send(line.to_string());
     }
 
     fn on_event(&mut self, e: &Event) {
