@@ -472,21 +472,30 @@ fn members_behind_two_nats_converge_through_relays_and_detect_a_killed_natted_me
     let b1 = procs.get("b1");
     assert_eq!(a1.view().get("b1").map(|(s, _)| s.as_str()), Some("alive"));
     assert_eq!(b1.view().get("a1").map(|(s, _)| s.as_str()), Some("alive"));
-    let b1_members = b1.cli(&["members", "--json"]);
-    let a1_addrs: Vec<String> = b1_members
-        .as_array()
-        .and_then(|ms| ms.iter().find(|m| m["name"] == "a1"))
-        .and_then(|m| m["addrs"].as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        a1_addrs.iter().any(|a| a.contains("/p2p-circuit")),
-        "b1 should know a1 by a relayed address, got {a1_addrs:?}"
-    );
+    // a1 announces its relayed address in a new Alive claim once its
+    // reservation is made, which reaches b1 by gossip a little later.
+    let a1_addrs_at_b1 = || -> Vec<String> {
+        b1.cli(&["members", "--json"])
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["name"] == "a1"))
+            .and_then(|m| m["addrs"].as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let t_addr = Instant::now();
+    let mut a1_addrs = a1_addrs_at_b1();
+    while !a1_addrs.iter().any(|a| a.contains("/p2p-circuit")) {
+        assert!(
+            t_addr.elapsed() < Duration::from_secs(30),
+            "b1 should know a1 by a relayed address, got {a1_addrs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        a1_addrs = a1_addrs_at_b1();
+    }
 
     // 3. DCUtR upgrades a1 <-> b1 to a direct connection: one of them logs a
     //    successful hole punch with the other, and packets from the other
