@@ -15,8 +15,8 @@ use crate::wire::Update;
 
 /// How far above the incarnation we hold an accusation may name. Each
 /// refutation raises a member's incarnation by one, so an honest accuser is
-/// ahead of us only by the refutations we missed; beyond this the number
-/// was made up.
+/// ahead of us only by the refutations we missed; beyond this the
+/// accusation counts at the incarnation we hold.
 pub(crate) const ACCUSATION_LEAD: u64 = 8;
 
 impl<I: NodeId> Core<I> {
@@ -44,13 +44,19 @@ impl<I: NodeId> Core<I> {
             return;
         };
         let (cur_inc, cur_state) = (cur.incarnation, cur.state);
-        if incarnation < cur_inc {
-            return;
-        }
-        if incarnation > cur_inc.saturating_add(ACCUSATION_LEAD) {
-            // Far above anything the member signed that reached us: made up
-            // to inflate its incarnation, not the product of a probe.
+        let incarnation = if incarnation > cur_inc.saturating_add(ACCUSATION_LEAD) {
+            // Far above anything the member signed that reached us: made up,
+            // or a liar provoked refutations faster than the member's Alive
+            // claims reach us. Either way it accuses the member as we know
+            // it, so it counts at our incarnation: a live member refutes
+            // it, and a crashed one is still detected by the nodes its last
+            // Alive claims missed.
             self.stats.implausible_claims += 1;
+            cur_inc
+        } else {
+            incarnation
+        };
+        if incarnation < cur_inc {
             return;
         }
         match cur_state {

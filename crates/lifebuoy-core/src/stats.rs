@@ -84,9 +84,9 @@ pub struct Stats {
     pub claims_verified: u64,
     /// Claims dropped for a missing or bad signature.
     pub bad_signatures: u64,
-    /// Dropped as made up: accusations naming an incarnation more than a
-    /// few refutations above the one we hold, and claims about ourselves
-    /// far above our incarnation.
+    /// Accusations naming an incarnation more than a few refutations above
+    /// the one we hold (counted at ours), and claims about ourselves far
+    /// above our incarnation (dropped).
     pub implausible_claims: u64,
     /// Accusations dropped because their accuser exceeded its rate.
     pub accusations_rate_limited: u64,
