@@ -20,13 +20,9 @@ fn targets_of(net: &Net, from: u32, pred: impl Fn(&Kind<u32>) -> bool) -> BTreeS
         .collect()
 }
 
-#[test]
-fn gossip_goes_only_to_connected_members_when_enough_are_connected() {
-    let mut net = Net::converged(N, common::quiet());
-    let connected = [5u32, 11, 17, 23];
-    for id in connected {
-        net.core_mut(0).set_connected(id, true);
-    }
+/// Node 0 changes its metadata; the members it gossips the update to in
+/// the next 3 s.
+fn gossip_targets_of_an_update(net: &mut Net) -> BTreeSet<u32> {
     net.run_for(Duration::from_secs(1));
     let now = net.now;
     net.core_mut(0)
@@ -35,7 +31,17 @@ fn gossip_goes_only_to_connected_members_when_enough_are_connected() {
     net.drain(0);
     net.sent.clear();
     net.run_for(Duration::from_secs(3));
-    let gossiped = targets_of(&net, 0, |k| matches!(k, Kind::Gossip));
+    targets_of(net, 0, |k| matches!(k, Kind::Gossip))
+}
+
+#[test]
+fn gossip_goes_only_to_connected_members_when_enough_are_connected() {
+    let mut net = Net::converged(N, common::quiet());
+    let connected = [5u32, 11, 17, 23];
+    for id in connected {
+        net.core_mut(0).set_connected(id, true);
+    }
+    let gossiped = gossip_targets_of_an_update(&mut net);
     assert!(!gossiped.is_empty(), "node 0 gossiped its update");
     let allowed: BTreeSet<u32> = connected.into_iter().collect();
     assert!(
@@ -48,15 +54,7 @@ fn gossip_goes_only_to_connected_members_when_enough_are_connected() {
 fn gossip_fills_up_with_random_members_when_too_few_are_connected() {
     let mut net = Net::converged(N, common::quiet());
     net.core_mut(0).set_connected(5, true);
-    net.run_for(Duration::from_secs(1));
-    let now = net.now;
-    net.core_mut(0)
-        .set_metadata(now, [("role".to_owned(), "db".to_owned())].into())
-        .expect("small metadata");
-    net.drain(0);
-    net.sent.clear();
-    net.run_for(Duration::from_secs(3));
-    let gossiped = targets_of(&net, 0, |k| matches!(k, Kind::Gossip));
+    let gossiped = gossip_targets_of_an_update(&mut net);
     assert!(gossiped.contains(&5), "the connected member gets gossip");
     assert!(
         gossiped.len() > 2,
