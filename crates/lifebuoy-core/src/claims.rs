@@ -262,16 +262,7 @@ impl<I: NodeId> Core<I> {
             from: self.local.id.clone(),
         };
         let priority = Some(self.sign_claim(buddy).raw);
-        let to = self.dest(&id);
-        self.send_probe(
-            to,
-            crate::wire::Kind::Ping {
-                seq,
-                target: None,
-                nonce: None,
-            },
-            priority,
-        );
+        self.send_direct_ping(&id, seq, priority);
         self.send_ping_reqs(seq, &id, nonce);
         self.timers.set(
             now + self.cfg.probe_timeout,

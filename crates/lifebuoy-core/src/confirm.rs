@@ -17,7 +17,7 @@ use std::time::Instant;
 use crate::core::{Core, Origin};
 use crate::member::{MemberState, NodeId};
 use crate::timer::Timer;
-use crate::wire::{Kind, Update};
+use crate::wire::Update;
 
 /// Checks in flight at most; beyond it fresh suspicions are not checked.
 const MAX_CHECKS: usize = 256;
@@ -47,16 +47,7 @@ impl<I: NodeId> Core<I> {
             nonce,
         };
         self.suspect_checks.insert(seq, check);
-        let to = self.dest(id);
-        self.send_probe(
-            to,
-            Kind::Ping {
-                seq,
-                target: None,
-                nonce: None,
-            },
-            None,
-        );
+        self.send_direct_ping(id, seq, None);
         self.send_ping_reqs(seq, id, nonce);
         self.timers.set(
             now + self.health.scale(self.cfg.probe_timeout),

@@ -2,6 +2,7 @@
 //! members, suspicion at the end of the period) with Lifeguard's nacks and
 //! local health (section 4.1).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::core::{Core, Origin, Probe, Relay};
@@ -41,16 +42,7 @@ impl<I: NodeId> Core<I> {
             }
             _ => None,
         };
-        let to = self.dest(&target);
-        self.send_probe(
-            to,
-            Kind::Ping {
-                seq,
-                target: None,
-                nonce: None,
-            },
-            priority,
-        );
+        self.send_direct_ping(&target, seq, priority);
         self.probe = Some(Probe {
             seq,
             target,
@@ -64,6 +56,19 @@ impl<I: NodeId> Core<I> {
         );
         self.timers.set(now + interval, Timer::ProbeEnd { seq });
         self.timers.set(now + interval, Timer::ProbeTick);
+    }
+
+    /// A direct ping to `id` (SWIM 4.1) for probe, final check or suspicion
+    /// check `seq`, with `priority` (a claim the target should see first,
+    /// such as its own suspicion) ahead of any gossip.
+    pub(crate) fn send_direct_ping(&mut self, id: &I, seq: u32, priority: Option<Arc<[u8]>>) {
+        let to = self.dest(id);
+        let ping = Kind::Ping {
+            seq,
+            target: None,
+            nonce: None,
+        };
+        self.send_probe(to, ping, priority);
     }
 
     /// Every `successor_every`-th probe goes to our successor on the ring of
