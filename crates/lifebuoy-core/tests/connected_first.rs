@@ -20,6 +20,16 @@ fn targets_of(net: &Net, from: u32, pred: impl Fn(&Kind<u32>) -> bool) -> BTreeS
         .collect()
 }
 
+/// `targets` is not empty (`what` happened) and holds only `connected` members.
+fn assert_only_to(targets: &BTreeSet<u32>, connected: &[u32], what: &str) {
+    assert!(!targets.is_empty(), "{what}: no messages");
+    let allowed: BTreeSet<u32> = connected.iter().copied().collect();
+    assert!(
+        targets.is_subset(&allowed),
+        "{what}: sent to {targets:?}, connected {allowed:?}"
+    );
+}
+
 /// Node 0 changes its metadata; the members it gossips the update to in
 /// the next 3 s.
 fn gossip_targets_of_an_update(net: &mut Net) -> BTreeSet<u32> {
@@ -42,12 +52,7 @@ fn gossip_goes_only_to_connected_members_when_enough_are_connected() {
         net.core_mut(0).set_connected(id, true);
     }
     let gossiped = gossip_targets_of_an_update(&mut net);
-    assert!(!gossiped.is_empty(), "node 0 gossiped its update");
-    let allowed: BTreeSet<u32> = connected.into_iter().collect();
-    assert!(
-        gossiped.is_subset(&allowed),
-        "gossip went to {gossiped:?}, connected {allowed:?}"
-    );
+    assert_only_to(&gossiped, &connected, "node 0 gossiped its update");
 }
 
 #[test]
@@ -96,12 +101,7 @@ fn ping_req_helpers_are_connected_members_when_enough_are_connected() {
     }
     net.run_for(Duration::from_secs(30));
     let helpers = targets_of(&net, 0, |k| matches!(k, Kind::PingReq { .. }));
-    assert!(!helpers.is_empty(), "node 0 asked for indirect probes");
-    let allowed: BTreeSet<u32> = connected.into_iter().collect();
-    assert!(
-        helpers.is_subset(&allowed),
-        "ping-reqs went to {helpers:?}, connected {allowed:?}"
-    );
+    assert_only_to(&helpers, &connected, "node 0 asked for indirect probes");
 }
 
 #[test]

@@ -18,6 +18,16 @@ fn fast() -> lifebuoy_core::Config {
     }
 }
 
+/// Swarms `a` and `b` on the memory transport, `b` joining through `a`.
+async fn joining_pair() -> (Swarm<Behaviour>, Swarm<Behaviour>) {
+    let mut a = swarm("a");
+    let mut b = swarm("b");
+    let (a_mem, _) = a.listen().with_memory_addr_external().await;
+    b.listen().with_memory_addr_external().await;
+    b.behaviour_mut().join([a_mem]);
+    (a, b)
+}
+
 fn swarm(name: &str) -> Swarm<Behaviour> {
     Swarm::new_ephemeral_tokio(|kp| {
         Behaviour::new(&kp, Config::new(fast()).with_name(name)).expect("valid config")
@@ -31,11 +41,7 @@ async fn two_swarms_join_and_exchange_probes_over_the_memory_transport() {
         .with_test_writer()
         .try_init();
     let started = std::time::Instant::now();
-    let mut a = swarm("a");
-    let mut b = swarm("b");
-    let (a_mem, _) = a.listen().with_memory_addr_external().await;
-    b.listen().with_memory_addr_external().await;
-    b.behaviour_mut().join([a_mem]);
+    let (mut a, mut b) = joining_pair().await;
     let a_id = *a.local_peer_id();
     let b_id = *b.local_peer_id();
 
@@ -83,11 +89,7 @@ async fn two_swarms_join_and_exchange_probes_over_the_memory_transport() {
 
 #[tokio::test]
 async fn the_core_is_told_which_members_have_an_open_connection() {
-    let mut a = swarm("a");
-    let mut b = swarm("b");
-    let (a_mem, _) = a.listen().with_memory_addr_external().await;
-    b.listen().with_memory_addr_external().await;
-    b.behaviour_mut().join([a_mem]);
+    let (mut a, mut b) = joining_pair().await;
     let a_id = *a.local_peer_id();
     let b_id = *b.local_peer_id();
 
