@@ -273,13 +273,18 @@ impl<I: NodeId> Core<I> {
         wrong.sort();
         wrong.dedup();
         for w in wrong {
-            if w == self.local.id {
-                continue;
+            if w != self.local.id {
+                self.mark_refuted(now, &w);
             }
-            if self.accusers.refuted(&w, now, self.cfg.probe_interval) {
-                self.stats.accusers_down_weighted += 1;
-                tracing::info!(accuser = ?w, "down-weighting an accuser whose accusations keep being refuted");
-            }
+        }
+    }
+
+    /// One of `accuser`'s accusations was refuted; repeat offenders are
+    /// down-weighted ([`crate::accusers`]).
+    pub(crate) fn mark_refuted(&mut self, now: Instant, accuser: &I) {
+        if self.accusers.refuted(accuser, now, self.cfg.probe_interval) {
+            self.stats.accusers_down_weighted += 1;
+            tracing::info!(accuser = ?accuser, "down-weighting an accuser whose accusations keep being refuted");
         }
         self.stats.down_weighted_accusers = self.accusers.down_weighted() as u64;
     }

@@ -126,11 +126,7 @@ impl<I: NodeId> Core<I> {
         } else {
             self.stats.accusations_ignored += 1;
         }
-        if self.accusers.refuted(accuser, now, interval) {
-            self.stats.accusers_down_weighted += 1;
-            tracing::info!(accuser = ?accuser, "down-weighting an accuser whose accusations of us keep being refuted");
-        }
-        self.stats.down_weighted_accusers = self.accusers.down_weighted() as u64;
+        self.mark_refuted(now, accuser);
     }
 
     fn apply_alive(
