@@ -93,6 +93,10 @@ pub(crate) fn is_quic(addr: &libp2p::Multiaddr) -> bool {
     })
 }
 
+/// Streams the remote may have open at once on one QUIC connection.
+#[cfg(feature = "quic")]
+const MAX_STREAMS_PER_CONNECTION: u32 = 32;
+
 #[allow(unused_variables, unused_mut, unused_assignments)]
 fn network(
     kp: &Keypair,
@@ -111,6 +115,12 @@ fn network(
         cfg.keep_alive_interval = idle + Duration::from_secs(1);
         cfg.max_idle_timeout =
             u32::try_from((idle * 2 + Duration::from_secs(5)).as_millis()).unwrap_or(u32::MAX);
+        // quinn sets up the state of every stream the remote may open as soon
+        // as the connection starts: at libp2p's default of 256 that was about
+        // 40 KiB a connection (heaptrack, N = 32). A membership connection
+        // carries one stream per channel each way plus identify, AutoNAT and
+        // DCUtR; a remote that wants more waits for one to close.
+        cfg.max_concurrent_stream_limit = MAX_STREAMS_PER_CONNECTION;
         let quic = libp2p::quic::tokio::Transport::new(cfg)
             .map(|(p, c), _| (p, StreamMuxerBox::new(c)))
             .boxed();
