@@ -23,10 +23,11 @@ use libp2p::swarm::{
 };
 use libp2p::{Multiaddr, PeerId};
 use lifebuoy_core::{
-    Addr, Channel, CommandError, ConfigError, Core, Destination, Member, MemberInfo, Metadata,
-    WireError,
+    Addr, Channel, CommandError, ConfigError, Core, Destination, Member, MemberInfo, MemberState,
+    Metadata, WireError,
 };
 
+use crate::ahead::{Ahead, Outcome};
 use crate::auth::PeerAuth;
 use crate::config::{random_seed, Config};
 use crate::handler::{DropReason, FromBehaviour, Handler, ToBehaviour};
@@ -87,6 +88,8 @@ pub struct Behaviour {
     /// every connection's handler).
     hello: Arc<[u8]>,
     cluster: Arc<str>,
+    /// Dialing members ahead of need (`Config::connect_ahead`).
+    ahead: Ahead,
 }
 
 impl Behaviour {
@@ -145,6 +148,7 @@ impl Behaviour {
             wrong_cluster_logged: None,
             hello,
             cluster,
+            ahead: Ahead::default(),
             cfg: config,
         })
     }
@@ -336,6 +340,11 @@ impl Behaviour {
 
     fn on_established(&mut self, peer: PeerId, conn: ConnectionId) {
         let now = Instant::now();
+        match self.ahead.established(conn, now) {
+            Some(Outcome::Slow) => self.stats.ahead_paused += 1,
+            Some(_) => self.stats.connections_ahead += 1,
+            None => {}
+        }
         self.core.set_connected(peer, true);
         self.connections.insert(
             conn,
@@ -375,6 +384,11 @@ impl Behaviour {
 
     fn on_dial_failure(&mut self, peer: Option<PeerId>, conn: ConnectionId, error: &DialError) {
         self.stats.dial_failures += 1;
+        if matches!(error, DialError::DialPeerConditionFalse(_)) {
+            self.ahead.forget(conn);
+        } else if self.ahead.failed(conn, Instant::now()).is_some() {
+            self.stats.ahead_paused += 1;
+        }
         if let Some(q) = self.seed_dials.remove(&conn) {
             tracing::debug!(error = %error, "could not reach a seed");
             self.stats.frames_dropped += q.len() as u64;
@@ -388,6 +402,44 @@ impl Behaviour {
                 self.stats.frames_dropped += d.queue.len() as u64;
             }
         }
+    }
+
+    /// Dials one live member with no connection ahead of need, when the
+    /// node is joined and healthy and the last such handshake was fast
+    /// (see `ahead.rs`).
+    fn dial_ahead(&mut self) {
+        let now = Instant::now();
+        self.ahead.expire(now, self.cfg.dial_timeout);
+        let limit = self.cfg.connect_ahead;
+        if limit == 0
+            || self.connections.len() >= limit.min(self.cfg.max_connections)
+            || !self.ahead.ready(now)
+            || !self.core.is_joined()
+            || self.core.health_score() > 0
+        {
+            return;
+        }
+        let (core, dialing) = (&self.core, &self.dialing);
+        let candidates = core
+            .members()
+            .filter(|m| m.state == MemberState::Alive && !m.info.addrs.is_empty())
+            .map(|m| m.id)
+            .filter(|id| !core.is_connected(id) && !dialing.contains_key(id));
+        let Some(peer) = self.ahead.pick(now, limit, candidates) else {
+            return;
+        };
+        let addrs = self
+            .core
+            .member(&peer)
+            .map(|m| decode_addrs(&m.info.addrs))
+            .unwrap_or_default();
+        let opts = DialOpts::peer_id(peer)
+            .addresses(addrs)
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build();
+        self.ahead.dialing(peer, opts.connection_id(), now);
+        self.stats.dials += 1;
+        self.actions.push_back(ToSwarm::Dial { opts });
     }
 
     fn publish_addrs(&mut self) {
@@ -666,6 +718,7 @@ impl NetworkBehaviour for Behaviour {
         }
         self.drain_core();
         self.poll_timer(cx);
+        self.dial_ahead();
         if let Some(a) = self.actions.pop_front() {
             return Poll::Ready(a);
         }

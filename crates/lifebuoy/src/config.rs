@@ -26,6 +26,14 @@ pub struct Config {
     /// A connection costs about 100 KiB of memory (docs/performance.md).
     /// Default 512.
     pub max_connections: usize,
+    /// Connections this node opens to members before a probe needs them:
+    /// after joining, while its Lifeguard health score is 0 and handshakes
+    /// take under 50 ms, it dials one live member with no connection at a
+    /// time until this many connections are open (counting all of them).
+    /// A busy machine slows it down, and the core's pacing of first contacts
+    /// (`first_contact_members`) still applies to probes. 0 turns it off.
+    /// Default 32.
+    pub connect_ahead: usize,
     /// Messages held per peer while it is being dialed. Default 16.
     pub max_pending_per_peer: usize,
     /// Most of this node's own addresses gossiped to others. Default 8.
@@ -63,6 +71,7 @@ impl Config {
             name: String::new(),
             metadata: Metadata::new(),
             max_connections: 512,
+            connect_ahead: 32,
             max_pending_per_peer: 16,
             max_advertised_addrs: 8,
             rng_seed: None,

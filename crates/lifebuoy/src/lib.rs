@@ -79,6 +79,7 @@
 //! `docs/architecture.md` follows a message from the socket to a subscriber.
 #![forbid(unsafe_code)]
 
+mod ahead;
 mod auth;
 mod behaviour;
 mod builder;

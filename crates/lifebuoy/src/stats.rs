@@ -38,6 +38,10 @@ pub struct DriverStats {
     pub connections_denied: u64,
     /// Frames dropped because their peer sent above its rate.
     pub rate_limited: u64,
+    /// Connections opened ahead of need (`Config::connect_ahead`).
+    pub connections_ahead: u64,
+    /// Times dialing ahead paused after a slow handshake or a failed dial.
+    pub ahead_paused: u64,
     /// Frames from another cluster (also in the core's `wrong_cluster`).
     pub wrong_cluster: u64,
 }

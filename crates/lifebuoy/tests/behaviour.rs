@@ -123,3 +123,109 @@ async fn the_core_is_told_which_members_have_an_open_connection() {
     }
     assert!(!a.behaviour().core().is_connected(&b_id));
 }
+
+/// A swarm whose probes, push-pulls and join retries are far apart and which gossips
+/// to one member (its only connected one, the seed, is picked first), so
+/// that within a test only dialing ahead can connect two members that joined
+/// through a third.
+fn quiet_swarm(name: &str, connect_ahead: usize) -> Swarm<Behaviour> {
+    let name = name.to_owned();
+    Swarm::new_ephemeral_tokio(move |kp| {
+        let protocol = lifebuoy_core::Config {
+            probe_interval: Duration::from_secs(60),
+            push_pull_interval: Duration::from_secs(60),
+            reconnect_interval: Duration::from_secs(60),
+            gossip_nodes: 1,
+            // A join retry goes to any member known by then.
+            join_retry_interval: Duration::from_secs(10),
+            ..fast()
+        };
+        let mut cfg = Config::new(protocol).with_name(name);
+        cfg.connect_ahead = connect_ahead;
+        Behaviour::new(&kp, cfg).expect("valid config")
+    })
+}
+
+/// `b` joins through `a`, then `c` does (so `a`'s answer to `c`'s join
+/// names `b`); polls all three until `done` or `limit`.
+async fn trio_until(
+    connect_ahead: usize,
+    limit: Duration,
+    done: impl Fn(&[Swarm<Behaviour>; 3]) -> bool,
+) -> [Swarm<Behaviour>; 3] {
+    let mut s = [
+        quiet_swarm("a", connect_ahead),
+        quiet_swarm("b", connect_ahead),
+        quiet_swarm("c", connect_ahead),
+    ];
+    let (a_mem, _) = s[0].listen().with_memory_addr_external().await;
+    s[1].listen().with_memory_addr_external().await;
+    s[2].listen().with_memory_addr_external().await;
+    s[1].behaviour_mut().join([a_mem.clone()]);
+    let deadline = tokio::time::Instant::now() + limit;
+    poll_until(&mut s, deadline, |s| knows(s, 0, 1)).await;
+    s[2].behaviour_mut().join([a_mem]);
+    poll_until(&mut s, deadline, done).await;
+    s
+}
+
+async fn poll_until(
+    s: &mut [Swarm<Behaviour>; 3],
+    deadline: tokio::time::Instant,
+    done: impl Fn(&[Swarm<Behaviour>; 3]) -> bool,
+) {
+    while !done(s) && tokio::time::Instant::now() < deadline {
+        let [a, b, c] = s;
+        tokio::select! {
+            _ = a.select_next_some() => {}
+            _ = b.select_next_some() => {}
+            _ = c.select_next_some() => {}
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+}
+
+fn connected(s: &[Swarm<Behaviour>; 3], x: usize, y: usize) -> bool {
+    s[x].behaviour().core().is_connected(s[y].local_peer_id())
+}
+
+fn knows(s: &[Swarm<Behaviour>; 3], x: usize, y: usize) -> bool {
+    s[x].behaviour()
+        .members()
+        .any(|m| m.id == *s[y].local_peer_id() && m.state == MemberState::Alive)
+}
+
+#[tokio::test]
+async fn a_healthy_node_connects_ahead_to_members_it_learns_of_before_probing_them() {
+    let s = trio_until(32, Duration::from_secs(30), |s| {
+        connected(s, 2, 1) && connected(s, 1, 2)
+    })
+    .await;
+    assert!(
+        connected(&s, 2, 1) && connected(&s, 1, 2),
+        "c connects to b within 30 s although neither probes the other"
+    );
+    assert!(
+        s[2].behaviour().stats().connections_ahead >= 1,
+        "c opened the connection ahead of need"
+    );
+    for x in &s {
+        assert_eq!(
+            x.behaviour().core().stats().probes,
+            0,
+            "no probe in the test"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_connect_ahead_at_zero_a_node_opens_no_connection_ahead() {
+    let mut s = trio_until(0, Duration::from_secs(30), |s| knows(s, 2, 1)).await;
+    assert!(knows(&s, 2, 1), "c learns of b from a's answer to its join");
+    // Give dialing ahead, were it on, time to act.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    poll_until(&mut s, deadline, |_| false).await;
+    for x in &s {
+        assert_eq!(x.behaviour().stats().connections_ahead, 0);
+    }
+}

@@ -192,6 +192,18 @@ pub(crate) async fn render(st: &AppState) -> Result<String, ApiError> {
         "Connections closed because the cap was reached",
         d.connections_evicted,
     );
+    counter(
+        &mut reg,
+        "connections_ahead",
+        "Connections opened to members before a probe needed them",
+        d.connections_ahead,
+    );
+    counter(
+        &mut reg,
+        "connect_ahead_pauses",
+        "Pauses of connecting ahead after a slow handshake or a failed dial",
+        d.ahead_paused,
+    );
     counter(&mut reg, "dials", "Dials started", d.dials);
     counter(
         &mut reg,
