@@ -10,6 +10,8 @@
 //! dials members ahead of need, one dial in flight, as long as:
 //! - the node has joined and its Lifeguard health score is 0 (it misses no
 //!   acks, so it is not starved of CPU or network);
+//! - it has no update queued for gossip: while members join (a join storm
+//!   at start-up), the handshakes wait and the joins' gossip goes first;
 //! - the last handshake took at most [`FAST_HANDSHAKE`]; a slower one (a
 //!   loaded machine or network) stops dialing ahead for [`SLOW_PAUSE`];
 //! - fewer than `Config::connect_ahead` connections are open.

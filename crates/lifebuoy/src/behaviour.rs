@@ -405,8 +405,8 @@ impl Behaviour {
     }
 
     /// Dials one live member with no connection ahead of need, when the
-    /// node is joined and healthy and the last such handshake was fast
-    /// (see `ahead.rs`).
+    /// node is joined, healthy and has no gossip queued, and the last such
+    /// handshake was fast (see `ahead.rs`).
     fn dial_ahead(&mut self) {
         let now = Instant::now();
         self.ahead.expire(now, self.cfg.dial_timeout);
@@ -416,6 +416,7 @@ impl Behaviour {
             || !self.ahead.ready(now)
             || !self.core.is_joined()
             || self.core.health_score() > 0
+            || self.core.queued_updates() > 0
         {
             return;
         }

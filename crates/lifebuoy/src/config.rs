@@ -27,12 +27,17 @@ pub struct Config {
     /// Default 512.
     pub max_connections: usize,
     /// Connections this node opens to members before a probe needs them:
-    /// after joining, while its Lifeguard health score is 0 and handshakes
-    /// take under 50 ms, it dials one live member with no connection at a
-    /// time until this many connections are open (counting all of them).
-    /// A busy machine slows it down, and the core's pacing of first contacts
+    /// after joining, while its Lifeguard health score is 0, no gossip is
+    /// queued and handshakes take under 50 ms, it dials one live member with no connection at a
+    /// time until this many connections are open (counting all of them,
+    /// and never above `max_connections`). SWIM's round-robin reaches
+    /// every member within `n` probe periods and connections stay open for
+    /// the idle timeout, so a cluster of up to a few hundred members ends
+    /// up fully connected anyway; dialing ahead moves those handshakes to
+    /// right after the join, when no probe waits for them. A busy machine
+    /// stops it, and the core's pacing of first contacts
     /// (`first_contact_members`) still applies to probes. 0 turns it off.
-    /// Default 32.
+    /// Default 512 (as `max_connections`).
     pub connect_ahead: usize,
     /// Messages held per peer while it is being dialed. Default 16.
     pub max_pending_per_peer: usize,
@@ -71,7 +76,7 @@ impl Config {
             name: String::new(),
             metadata: Metadata::new(),
             max_connections: 512,
-            connect_ahead: 32,
+            connect_ahead: 512,
             max_pending_per_peer: 16,
             max_advertised_addrs: 8,
             rng_seed: None,

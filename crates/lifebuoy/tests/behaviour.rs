@@ -128,7 +128,7 @@ async fn the_core_is_told_which_members_have_an_open_connection() {
 /// to one member (its only connected one, the seed, is picked first), so
 /// that within a test only dialing ahead can connect two members that joined
 /// through a third.
-fn quiet_swarm(name: &str, connect_ahead: usize) -> Swarm<Behaviour> {
+fn quiet_swarm(name: &str, connect_ahead: usize, retransmit_mult: u32) -> Swarm<Behaviour> {
     let name = name.to_owned();
     Swarm::new_ephemeral_tokio(move |kp| {
         let protocol = lifebuoy_core::Config {
@@ -136,6 +136,7 @@ fn quiet_swarm(name: &str, connect_ahead: usize) -> Swarm<Behaviour> {
             push_pull_interval: Duration::from_secs(60),
             reconnect_interval: Duration::from_secs(60),
             gossip_nodes: 1,
+            retransmit_mult,
             // A join retry goes to any member known by then.
             join_retry_interval: Duration::from_secs(10),
             ..fast()
@@ -150,13 +151,14 @@ fn quiet_swarm(name: &str, connect_ahead: usize) -> Swarm<Behaviour> {
 /// names `b`); polls all three until `done` or `limit`.
 async fn trio_until(
     connect_ahead: usize,
+    retransmit_mult: u32,
     limit: Duration,
     done: impl Fn(&[Swarm<Behaviour>; 3]) -> bool,
 ) -> [Swarm<Behaviour>; 3] {
     let mut s = [
-        quiet_swarm("a", connect_ahead),
-        quiet_swarm("b", connect_ahead),
-        quiet_swarm("c", connect_ahead),
+        quiet_swarm("a", connect_ahead, retransmit_mult),
+        quiet_swarm("b", connect_ahead, retransmit_mult),
+        quiet_swarm("c", connect_ahead, retransmit_mult),
     ];
     let (a_mem, _) = s[0].listen().with_memory_addr_external().await;
     s[1].listen().with_memory_addr_external().await;
@@ -197,7 +199,7 @@ fn knows(s: &[Swarm<Behaviour>; 3], x: usize, y: usize) -> bool {
 
 #[tokio::test]
 async fn a_healthy_node_connects_ahead_to_members_it_learns_of_before_probing_them() {
-    let s = trio_until(32, Duration::from_secs(30), |s| {
+    let s = trio_until(32, 2, Duration::from_secs(30), |s| {
         connected(s, 2, 1) && connected(s, 1, 2)
     })
     .await;
@@ -220,7 +222,7 @@ async fn a_healthy_node_connects_ahead_to_members_it_learns_of_before_probing_th
 
 #[tokio::test]
 async fn with_connect_ahead_at_zero_a_node_opens_no_connection_ahead() {
-    let mut s = trio_until(0, Duration::from_secs(30), |s| knows(s, 2, 1)).await;
+    let mut s = trio_until(0, 2, Duration::from_secs(30), |s| knows(s, 2, 1)).await;
     assert!(knows(&s, 2, 1), "c learns of b from a's answer to its join");
     // Give dialing ahead, were it on, time to act.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
@@ -228,4 +230,16 @@ async fn with_connect_ahead_at_zero_a_node_opens_no_connection_ahead() {
     for x in &s {
         assert_eq!(x.behaviour().stats().connections_ahead, 0);
     }
+}
+
+#[tokio::test]
+async fn a_node_with_gossip_queued_waits_before_connecting_ahead() {
+    // Each update is piggybacked 400 times, one member per 50 ms: c's queue
+    // stays full for the whole test, as during a join storm.
+    let mut s = trio_until(512, 400, Duration::from_secs(30), |s| knows(s, 2, 1)).await;
+    assert!(knows(&s, 2, 1), "c learns of b from a's answer to its join");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    poll_until(&mut s, deadline, |_| false).await;
+    assert!(s[2].behaviour().core().queued_updates() > 0);
+    assert_eq!(s[2].behaviour().stats().connections_ahead, 0);
 }
