@@ -28,16 +28,18 @@ pub struct Config {
     pub max_connections: usize,
     /// Connections this node opens to members before a probe needs them:
     /// after joining, while its Lifeguard health score is 0, no gossip is
-    /// queued and handshakes take under 50 ms, it dials one live member with no connection at a
-    /// time until this many connections are open (counting all of them,
-    /// and never above `max_connections`). SWIM's round-robin reaches
-    /// every member within `n` probe periods and connections stay open for
-    /// the idle timeout, so a cluster of up to a few hundred members ends
-    /// up fully connected anyway; dialing ahead moves those handshakes to
-    /// right after the join, when no probe waits for them. A busy machine
-    /// stops it, and the core's pacing of first contacts
-    /// (`first_contact_members`) still applies to probes. 0 turns it off.
-    /// Default 512 (as `max_connections`).
+    /// queued and handshakes take under 50 ms, it dials one live member
+    /// with no connection at a time until this many connections are open
+    /// (counting all of them, and never above `max_connections`). SWIM's
+    /// round-robin reaches every member within `n` probe periods and
+    /// connections stay open for the idle timeout, so the handshakes
+    /// happen anyway; dialing ahead moves them to right after the join,
+    /// when no probe waits for them. A cluster up to this size is meshed
+    /// at once; in a larger one each joiner's burst of handshakes stays
+    /// bounded (at 512, 256 processes started 1 s apart on 2 cores
+    /// saturated the machine), and the rest of the connections come with
+    /// the core's paced first contacts (`first_contact_members`). 0 turns
+    /// it off. Default 64.
     pub connect_ahead: usize,
     /// Messages held per peer while it is being dialed. Default 16.
     pub max_pending_per_peer: usize,
@@ -76,7 +78,7 @@ impl Config {
             name: String::new(),
             metadata: Metadata::new(),
             max_connections: 512,
-            connect_ahead: 512,
+            connect_ahead: 64,
             max_pending_per_peer: 16,
             max_advertised_addrs: 8,
             rng_seed: None,
