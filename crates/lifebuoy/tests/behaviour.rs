@@ -187,6 +187,25 @@ async fn poll_until(
     }
 }
 
+/// The trio until `c` knows `b` (from `a`'s answer to its join), then 2 s
+/// more: time enough for dialing ahead, where it may, to act.
+async fn c_learns_of_b_then_runs_2_s(
+    connect_ahead: usize,
+    retransmit_mult: u32,
+) -> [Swarm<Behaviour>; 3] {
+    let mut s = trio_until(
+        connect_ahead,
+        retransmit_mult,
+        Duration::from_secs(30),
+        |s| knows(s, 2, 1),
+    )
+    .await;
+    assert!(knows(&s, 2, 1), "c learns of b from a's answer to its join");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    poll_until(&mut s, deadline, |_| false).await;
+    s
+}
+
 fn connected(s: &[Swarm<Behaviour>; 3], x: usize, y: usize) -> bool {
     s[x].behaviour().core().is_connected(s[y].local_peer_id())
 }
@@ -222,11 +241,7 @@ async fn a_healthy_node_connects_ahead_to_members_it_learns_of_before_probing_th
 
 #[tokio::test]
 async fn with_connect_ahead_at_zero_a_node_opens_no_connection_ahead() {
-    let mut s = trio_until(0, 2, Duration::from_secs(30), |s| knows(s, 2, 1)).await;
-    assert!(knows(&s, 2, 1), "c learns of b from a's answer to its join");
-    // Give dialing ahead, were it on, time to act.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    poll_until(&mut s, deadline, |_| false).await;
+    let s = c_learns_of_b_then_runs_2_s(0, 2).await;
     for x in &s {
         assert_eq!(x.behaviour().stats().connections_ahead, 0);
     }
@@ -236,10 +251,7 @@ async fn with_connect_ahead_at_zero_a_node_opens_no_connection_ahead() {
 async fn a_node_with_gossip_queued_waits_before_connecting_ahead() {
     // Each update is piggybacked 400 times, one member per 50 ms: c's queue
     // stays full for the whole test, as during a join storm.
-    let mut s = trio_until(512, 400, Duration::from_secs(30), |s| knows(s, 2, 1)).await;
-    assert!(knows(&s, 2, 1), "c learns of b from a's answer to its join");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    poll_until(&mut s, deadline, |_| false).await;
+    let s = c_learns_of_b_then_runs_2_s(512, 400).await;
     assert!(s[2].behaviour().core().queued_updates() > 0);
     assert_eq!(s[2].behaviour().stats().connections_ahead, 0);
 }
