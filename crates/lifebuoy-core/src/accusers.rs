@@ -19,11 +19,30 @@ pub(crate) const DEAD_QUORUM: usize = 2;
 /// Accusers remembered; beyond it the book forgets the well-behaved.
 const MAX_ACCUSERS: usize = 1 << 16;
 
+/// A point in time the book can measure from: the core's `Instant`s, or
+/// plain offsets on a virtual clock (the unit tests below).
+pub(crate) trait Moment: Copy {
+    /// Time from `earlier` to `self`, zero if `earlier` is later.
+    fn since(self, earlier: Self) -> Duration;
+}
+
+impl Moment for Instant {
+    fn since(self, earlier: Self) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
+impl Moment for Duration {
+    fn since(self, earlier: Self) -> Duration {
+        self.saturating_sub(earlier)
+    }
+}
+
 #[derive(Debug, Clone)]
-struct Record {
+struct Record<T> {
     tokens: f64,
     refuted: f64,
-    at: Instant,
+    at: T,
 }
 
 /// What became of an accusation that would start a suspicion.
@@ -35,13 +54,13 @@ pub(crate) enum Admit {
 }
 
 #[derive(Debug)]
-pub(crate) struct Accusers<I> {
-    book: HashMap<I, Record>,
+pub(crate) struct Accusers<I, T = Instant> {
+    book: HashMap<I, Record<T>>,
     /// Distinct Dead-claim makers per suspect, at the suspect's incarnation.
     votes: HashMap<I, (u64, BTreeSet<I>)>,
 }
 
-impl<I: Clone + Eq + std::hash::Hash + Ord> Accusers<I> {
+impl<I: Clone + Eq + std::hash::Hash + Ord, T: Moment> Accusers<I, T> {
     pub(crate) fn new() -> Self {
         Accusers {
             book: HashMap::new(),
@@ -51,7 +70,7 @@ impl<I: Clone + Eq + std::hash::Hash + Ord> Accusers<I> {
 
     /// Brings `who`'s record up to `now`: tokens refill at one per probe
     /// interval, refutations are forgiven one per `FORGIVE_INTERVALS`.
-    fn record(&mut self, who: &I, now: Instant, interval: Duration) -> &mut Record {
+    fn record(&mut self, who: &I, now: T, interval: Duration) -> &mut Record<T> {
         if self.book.len() >= MAX_ACCUSERS && !self.book.contains_key(who) {
             self.book.retain(|_, r| r.refuted > 0.0);
         }
@@ -60,7 +79,7 @@ impl<I: Clone + Eq + std::hash::Hash + Ord> Accusers<I> {
             refuted: 0.0,
             at: now,
         });
-        let secs = now.saturating_duration_since(r.at).as_secs_f64();
+        let secs = now.since(r.at).as_secs_f64();
         let per = interval.as_secs_f64().max(1e-3);
         r.tokens = (r.tokens + secs / per).min(ACCUSATION_BURST);
         r.refuted = (r.refuted - secs / (per * f64::from(FORGIVE_INTERVALS))).max(0.0);
@@ -71,7 +90,7 @@ impl<I: Clone + Eq + std::hash::Hash + Ord> Accusers<I> {
     /// Whether `who` may start a suspicion now. Call [`Accusers::spend`]
     /// once the accusation is verified (so forgeries in an honest accuser's
     /// name cannot use up its allowance).
-    pub(crate) fn admit(&mut self, who: &I, now: Instant, interval: Duration) -> Admit {
+    pub(crate) fn admit(&mut self, who: &I, now: T, interval: Duration) -> Admit {
         let r = self.record(who, now, interval);
         if r.refuted >= REFUTED_LIMIT {
             return Admit::DownWeighted;
@@ -90,13 +109,13 @@ impl<I: Clone + Eq + std::hash::Hash + Ord> Accusers<I> {
     }
 
     /// Whether `who`'s confirmations count.
-    pub(crate) fn counts(&mut self, who: &I, now: Instant, interval: Duration) -> bool {
+    pub(crate) fn counts(&mut self, who: &I, now: T, interval: Duration) -> bool {
         self.record(who, now, interval).refuted < REFUTED_LIMIT
     }
 
     /// One of `who`'s accusations was refuted. Returns whether that made it
     /// down-weighted.
-    pub(crate) fn refuted(&mut self, who: &I, now: Instant, interval: Duration) -> bool {
+    pub(crate) fn refuted(&mut self, who: &I, now: T, interval: Duration) -> bool {
         let r = self.record(who, now, interval);
         let before = r.refuted >= REFUTED_LIMIT;
         r.refuted += 1.0;
@@ -149,8 +168,8 @@ mod tests {
 
     #[test]
     fn an_accuser_starts_at_most_a_burst_of_suspicions_then_one_per_probe_interval() {
-        let t = Instant::now();
-        let mut a: Accusers<u32> = Accusers::new();
+        let t = Duration::ZERO;
+        let mut a: Accusers<u32, Duration> = Accusers::new();
         for _ in 0..4 {
             assert_eq!(a.admit(&1, t, P), Admit::Yes);
             a.spend(&1);
@@ -164,8 +183,8 @@ mod tests {
 
     #[test]
     fn an_accuser_refuted_three_times_is_down_weighted_then_forgiven() {
-        let t = Instant::now();
-        let mut a: Accusers<u32> = Accusers::new();
+        let t = Duration::ZERO;
+        let mut a: Accusers<u32, Duration> = Accusers::new();
         assert!(!a.refuted(&1, t, P));
         assert!(!a.refuted(&1, t, P));
         assert!(a.refuted(&1, t, P), "the third refutation down-weights");
@@ -177,7 +196,7 @@ mod tests {
 
     #[test]
     fn dead_votes_count_distinct_accusers_at_one_incarnation() {
-        let mut a: Accusers<u32> = Accusers::new();
+        let mut a: Accusers<u32, Duration> = Accusers::new();
         assert_eq!(a.vote(&9, 1, &1), 1);
         assert_eq!(a.vote(&9, 1, &1), 1, "the same accuser counts once");
         assert_eq!(a.vote(&9, 1, &2), 2);
