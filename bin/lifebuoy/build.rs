@@ -17,6 +17,12 @@ fn main() {
         && var("CARGO_CFG_TARGET_ENV") == "gnu"
         && std::env::var_os("LIFEBUOY_NO_SYMBOL_ORDERING").is_none();
     let list = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("hot-symbols.txt");
+    if wanted {
+        // Relative relocations packed into a bitmap (DT_RELR, glibc 2.36+):
+        // the loader reads a few KB at start instead of 0.4 MB of `.rela.dyn`,
+        // which otherwise stays resident (docs/performance.md, "Memory").
+        println!("cargo:rustc-link-arg-bin=lifebuoy=-Wl,-z,pack-relative-relocs");
+    }
     if wanted && list.exists() {
         println!(
             "cargo:rustc-link-arg-bin=lifebuoy=-Wl,--symbol-ordering-file={}",

@@ -80,7 +80,7 @@ impl NodeBuilder {
             config: Config::default(),
             transport: TransportKind::Network,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            subscriber_capacity: 1024,
+            subscriber_capacity: 256,
             leave_timeout: DEFAULT_LEAVE_TIMEOUT,
             incarnation: 0,
             nat: None,
@@ -162,7 +162,8 @@ impl NodeBuilder {
     }
 
     /// Changes a subscriber may fall behind before it gets a `Lagged`
-    /// marker and a fresh snapshot (default 1024).
+    /// marker and a fresh snapshot (default 256). The node keeps this many
+    /// recent changes in memory whether or not anyone subscribes.
     pub fn subscriber_capacity(mut self, n: usize) -> Self {
         self.subscriber_capacity = n.max(1);
         self

@@ -4,11 +4,18 @@
 //! bounded queue instead; if the reader falls that far behind, further lines
 //! are dropped and counted in a warning. Each line carries the time of its
 //! event (`t_ms`), so waiting in the queue does not change what it reports.
+//!
+//! The queue is tokio's bounded channel, which allocates its slots 32 at a
+//! time as lines arrive and frees them as they are written. std's
+//! `sync_channel` allocated and initialised all 8,192 slots up front: 256 KB
+//! resident in every node whether or not a line ever waited
+//! (docs/performance.md, "Memory").
 
 use std::io::Write as _;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{channel, error::TrySendError, Receiver, Sender};
 
 /// Lines that may wait for the reader.
 const QUEUE: usize = 8192;
@@ -16,7 +23,7 @@ const QUEUE: usize = 8192;
 /// The sending side; cheap to clone.
 #[derive(Clone)]
 pub(super) struct Lines {
-    tx: SyncSender<String>,
+    tx: Sender<String>,
     dropped: u64,
 }
 
@@ -25,22 +32,22 @@ pub(super) struct Writer(JoinHandle<()>);
 
 /// Starts the writer thread.
 pub(super) fn stdout_lines() -> std::io::Result<(Lines, Writer)> {
-    let (tx, rx) = sync_channel(QUEUE);
+    let (tx, rx) = channel(QUEUE);
     let handle = std::thread::Builder::new()
         .name("events-json".to_owned())
         .spawn(move || write_all(rx, std::io::stdout()))?;
     Ok((Lines { tx, dropped: 0 }, Writer(handle)))
 }
 
-fn write_all(rx: Receiver<String>, out: impl std::io::Write) {
+fn write_all(mut rx: Receiver<String>, out: impl std::io::Write) {
     let mut out = std::io::BufWriter::new(out);
-    while let Ok(line) = rx.recv() {
+    while let Some(line) = rx.blocking_recv() {
         if writeln!(out, "{line}").is_err() {
             return;
         }
         // Flush once the queue is empty, so a reader sees each line as soon
         // as nothing more is waiting behind it.
-        for l in rx.try_iter() {
+        while let Ok(l) = rx.try_recv() {
             if writeln!(out, "{l}").is_err() {
                 return;
             }
@@ -55,7 +62,7 @@ impl Lines {
     /// Queues one line without blocking.
     pub(super) fn send(&mut self, line: String) {
         match self.tx.try_send(line) {
-            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Ok(()) | Err(TrySendError::Closed(_)) => {}
             Err(TrySendError::Full(_)) => {
                 self.dropped += 1;
                 if self.dropped.is_power_of_two() {
@@ -86,7 +93,7 @@ mod tests {
 
     #[test]
     fn lines_are_written_in_order_and_a_full_queue_drops_instead_of_blocking() {
-        let (tx, rx) = sync_channel(2);
+        let (tx, rx) = channel(2);
         let mut lines = Lines { tx, dropped: 0 };
         for i in 0..5 {
             lines.send(format!("{i}"));
