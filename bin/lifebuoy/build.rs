@@ -4,8 +4,9 @@
 //! own executable, faulted in 64 KB at a time, so packing the hot functions
 //! roughly halves it (docs/performance.md, "Memory").
 //!
-//! `hot-symbols.txt` is written by `testnet/bench/hot_symbols.sh`. Names that
-//! no longer exist are skipped silently, so a stale list only costs memory.
+//! `hot-symbols.txt` is written by `testnet/bench/hot_symbols.py`. Names that
+//! no longer exist (or that this build does not have, such as the C library's
+//! in a dynamic build) are skipped silently, so a stale list only costs memory.
 
 fn main() {
     println!("cargo:rerun-if-changed=hot-symbols.txt");

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Regenerates bin/lifebuoy/hot-symbols.txt: the functions a bench node executes.
+
+The release link places the functions named in the list first, in the list's
+order (lld's --symbol-ordering-file, set by bin/lifebuoy/build.rs). The kernel
+maps an executable's pages at least 64 KB at a time, so a node whose executed
+functions are packed together holds far fewer pages of its binary than one
+whose functions are spread over the whole text (docs/performance.md, "Memory").
+
+This runs the side-by-side bench's own cluster (testnet/bench/bench.py): N
+`lifebuoy run --events-json --profile lan` nodes on 127.99.0.x, every node but
+the seed joining it. Two joiners run under valgrind's callgrind, which records
+every function executed (exact, unlike sampling). After the join and the
+detection of one SIGKILLed member, their profiles are dumped: everything
+executed until then is the first part of the list (what a bench node has
+touched when its memory is read). Four other joiners run under `perf record`,
+sampled at 20 kHz for their whole run, which adds what valgrind cannot show:
+the C library's and the crypto assembly's variants for this CPU (valgrind
+reports other CPU features, so they pick other variants under it). Then their admin API is used (members, self,
+metrics, the event stream and the dashboard) and they leave gracefully: what
+that adds is the second part, placed after the first so that it costs nothing
+until it runs.
+
+    cargo rustc --release -p lifebuoy-cli --bin lifebuoy -- -C target-feature=+crt-static
+    python3 testnet/bench/hot_symbols.py            # about 2.5 minutes
+    cargo build --release -p lifebuoy-cli            # and/or the static build again
+
+Profile the static build: it holds every function the dynamic one has (same
+names; see docs/performance.md) plus the C library's. Names that a build does
+not have are skipped by the linker, so one list serves both builds, and a
+stale list costs memory, not correctness.
+
+Needs valgrind (callgrind_control) and perf. Bounded: every wait has a deadline, and
+every process it starts gets PR_SET_PDEATHSIG and is killed by PID at exit.
+"""
+
+import argparse
+import ctypes
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def pdeathsig():
+    LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def own_functions(binary):
+    """Every function symbol the binary defines."""
+    out = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
+    own = set()
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[1] in "tTwWiI":
+            own.add(f[2])
+    return own
+
+
+def executed(paths):
+    """Function names callgrind saw run (fn=) or called (cfn=)."""
+    names = set()
+    pat = re.compile(r"^c?fn=(?:\(\d+\) ?)?(.+)$")
+    for p in paths:
+        with open(p, errors="replace") as f:
+            for line in f:
+                m = pat.match(line)
+                if m:
+                    names.add(m.group(1).strip())
+    return names
+
+
+def perf_symbols(paths, binary):
+    """Mangled names of the binary's functions that perf sampled."""
+    names = set()
+    for p in paths:
+        out = subprocess.run(["perf", "report", "-i", p, "--stdio", "--no-demangle", "-q", "--sort", "sym",
+                              "--dsos", os.path.basename(binary)], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            _, sep, sym = line.partition("[.] ")
+            if sep:
+                names.add(sym.strip())
+    return names
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def wait_for(cond, timeout, step=0.5):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lifebuoy", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "release", "lifebuoy"))
+    p.add_argument("--out", default=os.path.join(REPO, "bin", "lifebuoy", "hot-symbols.txt"))
+    p.add_argument("-n", type=int, default=32, help="nodes (default 32, as the headline bench)")
+    p.add_argument("--port", type=int, default=17946)
+    p.add_argument("--join-wait", type=float, default=45, help="seconds from the last spawn to the kill")
+    p.add_argument("--detect-wait", type=float, default=25, help="seconds from the kill to the first dump")
+    p.add_argument("--dir", default="/tmp/lifebuoy-hot")
+    a = p.parse_args()
+    for tool, pkg in (("valgrind", "valgrind"), ("callgrind_control", "valgrind"), ("perf", "linux-perf")):
+        if shutil.which(tool) is None:
+            sys.exit(f"hot_symbols.py: needs {tool} (apt-get install {pkg})")
+    if not (2 < a.n <= 254):
+        sys.exit("hot_symbols.py: -n must be 3..254")
+    binary = os.path.abspath(a.lifebuoy)
+    shutil.rmtree(a.dir, ignore_errors=True)
+    os.makedirs(a.dir)
+
+    procs = []
+    profiled = {}  # name -> (Popen, callgrind out path, api)
+    sampled = []  # (perf Popen, perf.data path)
+
+    def spawn(i, under_callgrind, under_perf=False):
+        name = f"a{i + 1}"
+        ip = f"127.99.0.{i + 1}"
+        cmd = [binary, "run", "--events-json", "--profile", "lan", "--name", name,
+               "--listen", f"/ip4/{ip}/udp/{a.port}/quic-v1", "--api", f"{ip}:7373",
+               "--data-dir", os.path.join(a.dir, name)]
+        if i > 0:
+            cmd += ["--bootstrap", f"/ip4/127.99.0.1/udp/{a.port}/quic-v1"]
+        out = os.path.join(a.dir, f"callgrind.{name}.out")
+        if under_callgrind:
+            cmd = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--compress-strings=no",
+                   "--demangle=no", f"--callgrind-out-file={out}"] + cmd
+        elif under_perf:
+            data = os.path.join(a.dir, f"perf.{name}.data")
+            cmd = ["perf", "record", "-q", "-F", "20000", "-o", data, "--"] + cmd
+        log = open(os.path.join(a.dir, f"{name}.log"), "wb")
+        pr = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                              preexec_fn=pdeathsig, close_fds=True)
+        procs.append(pr)
+        if under_callgrind:
+            profiled[name] = (pr, out, f"http://{ip}:7373")
+        elif under_perf:
+            sampled.append((pr, data))
+        return pr
+
+    try:
+        spawn(0, False)
+        time.sleep(1)
+        victims = []
+        for i in range(1, a.n):
+            pr = spawn(i, i in (1, 2), i in (3, 4, 5, 6))
+            if i > 6:
+                victims.append(pr)
+        print(f"{a.n} nodes started, a2 and a3 under callgrind, a4-a7 under perf; waiting {a.join_wait:.0f} s", file=sys.stderr)
+        time.sleep(a.join_wait)
+        victims[-1].send_signal(signal.SIGKILL)
+        print(f"killed a{a.n}; waiting {a.detect_wait:.0f} s for its detection", file=sys.stderr)
+        time.sleep(a.detect_wait)
+
+        first = []
+        for name, (pr, out, _) in profiled.items():
+            before = set(glob.glob(out + "*"))
+            subprocess.run(["callgrind_control", "--dump", str(pr.pid)], capture_output=True, timeout=60)
+            if not wait_for(lambda: set(glob.glob(out + "*")) - before, 60):
+                sys.exit(f"hot_symbols.py: callgrind did not dump {name}'s profile")
+            first += sorted(set(glob.glob(out + "*")) - before)
+
+        for name, (_, _, api) in profiled.items():
+            for path in ("/v1/members", "/v1/self", "/metrics", "/healthz", "/"):
+                try:
+                    urllib.request.urlopen(api + path, timeout=30).read()
+                except OSError as e:
+                    print(f"  {name} {path}: {e}", file=sys.stderr)
+            try:
+                with urllib.request.urlopen(api + "/v1/events", timeout=5) as r:
+                    r.read(256)
+            except OSError:
+                pass  # a stream with nothing new times out; what it ran is recorded
+        for pr, _, _ in profiled.values():
+            pr.send_signal(signal.SIGTERM)  # graceful leave; callgrind writes the rest at exit
+        for name, (pr, _, _) in profiled.items():
+            try:
+                pr.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                sys.exit(f"hot_symbols.py: {name} did not exit after SIGTERM")
+        # The sampled nodes: end the node, and perf writes its data and exits.
+        for pr, _ in sampled:
+            for child in children(pr.pid):
+                os.kill(child, signal.SIGKILL)
+        for pr, _ in sampled:
+            try:
+                pr.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                sys.exit("hot_symbols.py: perf did not exit")
+    finally:
+        for pr in procs:
+            if pr.poll() is None:
+                pr.kill()
+        for pr in procs:
+            try:
+                pr.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    own = own_functions(binary)
+    everything = [p for _, out, _ in profiled.values() for p in glob.glob(out + "*")]
+    part1 = (executed(first) | perf_symbols([d for _, d in sampled], binary)) & own
+    part2 = (executed(everything) & own) - part1
+    if len(part1) < 1000:
+        sys.exit(f"hot_symbols.py: only {len(part1)} functions recorded; is {binary} the release build?")
+    with open(a.out, "w") as f:
+        f.write(f"# Functions a lifebuoy bench node executes, placed first by the release link\n"
+                f"# (bin/lifebuoy/build.rs). Written by testnet/bench/hot_symbols.py (N = {a.n}).\n"
+                f"# Part 1 ({len(part1)}): start, join, probing, a member's crash and its detection.\n")
+        f.writelines(s + "\n" for s in sorted(part1))
+        f.write(f"# Part 2 ({len(part2)}): the admin API and a graceful leave.\n")
+        f.writelines(s + "\n" for s in sorted(part2))
+    print(f"{len(part1)} + {len(part2)} of {len(own)} functions; written to {a.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
