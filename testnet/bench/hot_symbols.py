@@ -92,6 +92,18 @@ def perf_symbols(paths, binary):
     return names
 
 
+def read_list(path):
+    """The two parts of an existing list (a list without part headers is all part 1)."""
+    parts, cur = (set(), set()), 0
+    with open(path) as f:
+        for line in f:
+            if line.startswith("# Part 2"):
+                cur = 1
+            elif line.strip() and not line.startswith("#"):
+                parts[cur].add(line.strip())
+    return parts
+
+
 def children(pid):
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
@@ -118,6 +130,8 @@ def main():
     p.add_argument("--join-wait", type=float, default=45, help="seconds from the last spawn to the kill")
     p.add_argument("--detect-wait", type=float, default=25, help="seconds from the kill to the first dump")
     p.add_argument("--dir", default="/tmp/lifebuoy-hot")
+    p.add_argument("--merge", action="store_true",
+                   help="keep what the current list names too (each run samples a little differently)")
     a = p.parse_args()
     for tool, pkg in (("valgrind", "valgrind"), ("callgrind_control", "valgrind"), ("perf", "linux-perf")):
         if shutil.which(tool) is None:
@@ -220,6 +234,10 @@ def main():
     everything = [p for _, out, _ in profiled.values() for p in glob.glob(out + "*")]
     part1 = (executed(first) | perf_symbols([d for _, d in sampled], binary)) & own
     part2 = (executed(everything) & own) - part1
+    if a.merge and os.path.exists(a.out):
+        old1, old2 = read_list(a.out)
+        part1 |= old1 & own
+        part2 = (part2 | (old2 & own)) - part1
     if len(part1) < 1000:
         sys.exit(f"hot_symbols.py: only {len(part1)} functions recorded; is {binary} the release build?")
     with open(a.out, "w") as f:

@@ -82,7 +82,11 @@ impl Node {
     ) -> Node {
         let peer_id = *swarm.local_peer_id();
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
-        let task = tokio::spawn(run(
+        // Boxed here: the loop's future is about 16 KB, just under the size
+        // tokio boxes by itself, so unboxed it was copied down tokio's spawn
+        // path frame by frame, and those stack pages (120 KB) stayed resident
+        // for the node's life (docs/performance.md, "Memory").
+        let task = tokio::spawn(Box::pin(run(
             swarm,
             rx,
             view.clone(),
@@ -90,7 +94,7 @@ impl Node {
             leave_timeout,
             hook,
             nat,
-        ));
+        )));
         Node {
             peer_id,
             commands: tx,
