@@ -18,10 +18,12 @@ fn main() {
         && var("CARGO_CFG_TARGET_ENV") == "gnu"
         && std::env::var_os("LIFEBUOY_NO_SYMBOL_ORDERING").is_none();
     let list = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("hot-symbols.txt");
-    if wanted {
-        // Relative relocations packed into a bitmap (DT_RELR, glibc 2.36+):
-        // the loader reads a few KB at start instead of 0.4 MB of `.rela.dyn`,
-        // which otherwise stays resident (docs/performance.md, "Memory").
+    if wanted && libc_has_relr() {
+        // Relative relocations packed into a bitmap (DT_RELR): the loader
+        // reads a few KB at start instead of 0.4 MB of `.rela.dyn`, which
+        // otherwise stays resident (docs/performance.md, "Memory"). Only
+        // where the C library handles them (glibc 2.36+): an older loader
+        // would refuse to start the binary.
         println!("cargo:rustc-link-arg-bin=lifebuoy=-Wl,-z,pack-relative-relocs");
     }
     if wanted && list.exists() {
@@ -31,4 +33,19 @@ fn main() {
         );
         println!("cargo:rustc-link-arg-bin=lifebuoy=-Wl,--no-warn-symbol-ordering");
     }
+}
+
+/// Whether this machine's glibc applies packed relative relocations: it
+/// defines the symbol version `GLIBC_ABI_DT_RELR` from 2.36 on.
+fn libc_has_relr() -> bool {
+    const MARK: &[u8] = b"GLIBC_ABI_DT_RELR";
+    [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib64/libc.so.6",
+        "/usr/lib64/libc.so.6",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read(p).ok())
+    .any(|bytes| bytes.windows(MARK.len()).any(|w| w == MARK))
 }
