@@ -226,10 +226,12 @@ async fn a_healthy_node_connects_ahead_to_members_it_learns_of_before_probing_th
         connected(&s, 2, 1) && connected(&s, 1, 2),
         "c connects to b within 30 s although neither probes the other"
     );
-    assert!(
-        s[2].behaviour().stats().connections_ahead >= 1,
-        "c opened the connection ahead of need"
-    );
+    // Both learn of the other without a probe (c from a's answer, b from the
+    // gossip of c's join), so either may dial first; on a loaded machine b
+    // sometimes does, and then c has nothing left to dial.
+    let ahead =
+        s[1].behaviour().stats().connections_ahead + s[2].behaviour().stats().connections_ahead;
+    assert!(ahead >= 1, "b or c opened the connection ahead of need");
     for x in &s {
         assert_eq!(
             x.behaviour().core().stats().probes,
