@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use libp2p::core::transport::ListenerId;
 use libp2p::identity::Keypair;
 use libp2p::pnet::PreSharedKey;
 use libp2p::swarm::SwarmEvent;
@@ -239,13 +238,10 @@ impl NodeBuilder {
         self
     }
 
-    /// Everything [`NodeBuilder::start`] does before it first waits: the
-    /// identity, transport, behaviours and swarm, and the listeners. Kept out
-    /// of `start`'s future so that its many large temporaries get a stack
-    /// frame of their own for a moment, instead of enlarging the frame of
-    /// whatever polls the node's start (docs/performance.md, "Memory").
-    #[inline(never)]
-    fn assemble(self) -> Result<Assembled, Error> {
+    /// Starts the node: listens, waits until every listener has an address
+    /// (so [`Node::listen_addrs`] is filled), joins the bootstrap nodes and
+    /// runs on a tokio task. Must be called inside a tokio runtime.
+    pub async fn start(self) -> Result<Node, Error> {
         let keypair = match (self.keypair, &self.identity_file) {
             (Some(kp), _) => kp,
             (None, Some(path)) => load_or_create_identity(path)?,
@@ -280,7 +276,7 @@ impl NodeBuilder {
         let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
             .with_idle_connection_timeout(self.idle_timeout);
         let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_cfg);
-        let nat = NatDriver::new(opts);
+        let mut nat = NatDriver::new(opts);
         for a in self.external {
             swarm.add_external_address(a);
         }
@@ -298,30 +294,6 @@ impl NodeBuilder {
             })?;
             waiting.push((id, addr));
         }
-        Ok(Assembled {
-            swarm,
-            nat,
-            waiting,
-            bootstrap: self.bootstrap,
-            subscriber_capacity: self.subscriber_capacity,
-            leave_timeout: self.leave_timeout,
-            hook: self.hook,
-        })
-    }
-
-    /// Starts the node: listens, waits until every listener has an address
-    /// (so [`Node::listen_addrs`] is filled), joins the bootstrap nodes and
-    /// runs on a tokio task. Must be called inside a tokio runtime.
-    pub async fn start(self) -> Result<Node, Error> {
-        let Assembled {
-            mut swarm,
-            mut nat,
-            mut waiting,
-            bootstrap,
-            subscriber_capacity,
-            leave_timeout,
-            hook,
-        } = self.assemble()?;
         let shared = Arc::new(Mutex::new(Shared::default()));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !waiting.is_empty() {
@@ -359,25 +331,20 @@ impl NodeBuilder {
                 _ => {}
             }
         }
-        if !bootstrap.is_empty() {
-            swarm.behaviour_mut().membership.join(bootstrap);
+        if !self.bootstrap.is_empty() {
+            swarm.behaviour_mut().membership.join(self.bootstrap);
         }
-        let view = new_view(subscriber_capacity);
-        tracing::info!(peer_id = %swarm.local_peer_id(), "lifebuoy node started");
-        Ok(Node::spawn(swarm, view, shared, leave_timeout, hook, nat))
+        let view = new_view(self.subscriber_capacity);
+        tracing::info!(%peer_id, "lifebuoy node started");
+        Ok(Node::spawn(
+            swarm,
+            view,
+            shared,
+            self.leave_timeout,
+            self.hook,
+            nat,
+        ))
     }
-}
-
-/// What [`NodeBuilder::assemble`] hands to the waiting part of `start`.
-struct Assembled {
-    swarm: Swarm<NodeBehaviour>,
-    nat: NatDriver,
-    /// Listeners that have no address yet, with what they were asked for.
-    waiting: Vec<(ListenerId, Multiaddr)>,
-    bootstrap: Vec<Multiaddr>,
-    subscriber_capacity: usize,
-    leave_timeout: Duration,
-    hook: Option<crate::node::EventHook>,
 }
 
 /// A private network (pnet) cannot use QUIC: name the first QUIC address.

@@ -76,7 +76,7 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
         tracing::info!(fingerprint = %psk.fingerprint(), "private network: TCP only, pre-shared key required");
         builder = builder.pre_shared_key(psk);
     }
-    let node = Box::pin(builder.start()).await.map_err(|e| match e {
+    let node = builder.start().await.map_err(|e| match e {
         lifebuoy::Error::Config(c) => OpsError::Usage(anyhow!("[protocol] {c}")),
         other => OpsError::Runtime(anyhow!("cannot start the node: {other}")),
     })?;
@@ -117,7 +117,15 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
         token: s.api_token.clone(),
         open: s.api_open.clone(),
     };
-    let server = serve_api(listener, state.clone(), access, shutdown_rx.clone());
+    let app = api::router(state.clone(), access);
+    let mut server_stop = shutdown_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
 
     let mut api_stop = shutdown_rx.clone();
     tokio::select! {
@@ -148,25 +156,6 @@ async fn run_node(s: Settings) -> Result<(), OpsError> {
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Starts the admin API on its own task. Out of line, like everything large
-/// that `run_node` does once: its frame is polled for the node's whole life.
-#[inline(never)]
-fn serve_api(
-    listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-    access: api::auth::Access,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<std::io::Result<()>> {
-    let app = api::router(state, access);
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    })
 }
 
 async fn wait_server(server: tokio::task::JoinHandle<std::io::Result<()>>) -> Result<(), OpsError> {
