@@ -35,7 +35,6 @@ every process it starts gets PR_SET_PDEATHSIG and is killed by PID at exit.
 """
 
 import argparse
-import ctypes
 import glob
 import os
 import re
@@ -46,13 +45,10 @@ import sys
 import time
 import urllib.request
 
-LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-
-
-def pdeathsig():
-    LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+sys.path.insert(0, HERE)
+from scale import addr, node_cmd, pdeathsig  # noqa: E402  (the bench's own node layout)
 
 
 def own_functions(binary):
@@ -148,12 +144,8 @@ def main():
 
     def spawn(i, under_callgrind, under_perf=False):
         name = f"a{i + 1}"
-        ip = f"127.99.0.{i + 1}"
-        cmd = [binary, "run", "--events-json", "--profile", "lan", "--name", name,
-               "--listen", f"/ip4/{ip}/udp/{a.port}/quic-v1", "--api", f"{ip}:7373",
-               "--data-dir", os.path.join(a.dir, name)]
-        if i > 0:
-            cmd += ["--bootstrap", f"/ip4/127.99.0.1/udp/{a.port}/quic-v1"]
+        ip, _, api_port = addr(i, a.port)
+        cmd = node_cmd(binary, i, name, os.path.join(a.dir, name), a.port)
         out = os.path.join(a.dir, f"callgrind.{name}.out")
         if under_callgrind:
             cmd = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--compress-strings=no",
@@ -166,7 +158,7 @@ def main():
                               preexec_fn=pdeathsig, close_fds=True)
         procs.append(pr)
         if under_callgrind:
-            profiled[name] = (pr, out, f"http://{ip}:7373")
+            profiled[name] = (pr, out, f"http://{ip}:{api_port}")
         elif under_perf:
             sampled.append((pr, data))
         return pr

@@ -42,6 +42,18 @@ def addr(i, base_port):
     return ip, base_port + i // 254, 7373 + i // 254
 
 
+def node_cmd(lifebuoy, i, name, data_dir, base_port):
+    """The bench's `lifebuoy run` command for node i (node 0 is the seed)."""
+    ip, port, api = addr(i, base_port)
+    cmd = [lifebuoy, "run", "--events-json", "--profile", "lan", "--name", name,
+           "--listen", f"/ip4/{ip}/udp/{port}/quic-v1", "--api", f"{ip}:{api}",
+           "--data-dir", data_dir]
+    if i > 0:
+        sip, sport, _ = addr(0, base_port)
+        cmd += ["--bootstrap", f"/ip4/{sip}/udp/{sport}/quic-v1"]
+    return cmd
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-n", type=int, default=256)
@@ -64,13 +76,7 @@ def main():
     names = [f"a{i + 1}" for i in range(a.n)]
 
     def spawn(i):
-        ip, port, api = addr(i, a.port)
-        cmd = [a.lifebuoy, "run", "--events-json", "--profile", "lan", "--name", names[i],
-               "--listen", f"/ip4/{ip}/udp/{port}/quic-v1", "--api", f"{ip}:{api}",
-               "--data-dir", os.path.join(a.dir, names[i])]
-        if i > 0:
-            sip, sport, _ = addr(0, a.port)
-            cmd += ["--bootstrap", f"/ip4/{sip}/udp/{sport}/quic-v1"]
+        cmd = node_cmd(a.lifebuoy, i, names[i], os.path.join(a.dir, names[i]), a.port)
         log = open(os.path.join(a.dir, f"{names[i]}.log"), "wb")
         pr = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=log, preexec_fn=pdeathsig, close_fds=True)

@@ -38,7 +38,7 @@ def breakdown(pid):
             if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
                 perms = head[1]
                 path = head[5] if len(head) > 5 else ""
-                if path == exe or (exe and path.endswith(os.path.basename(exe)) and path.startswith("/")):
+                if path == exe:
                     kind = "text" if "x" in perms else ("data" if "w" in perms else "rodata")
                 elif path.startswith("/"):
                     kind = "libs"
