@@ -82,6 +82,7 @@
 mod ahead;
 mod auth;
 mod behaviour;
+mod boxed;
 mod builder;
 mod config;
 mod error;

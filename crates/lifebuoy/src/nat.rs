@@ -27,6 +27,7 @@ use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{ConnectionId, NetworkBehaviour, SwarmEvent};
 use libp2p::{autonat, dcutr, identify, relay, Multiaddr, PeerId, Swarm};
 
+use crate::boxed::Boxed;
 use crate::Behaviour;
 
 /// Most relays a node behind NAT keeps a reservation on.
@@ -49,11 +50,13 @@ pub(crate) struct NatOptions {
 #[derive(NetworkBehaviour)]
 pub(crate) struct NodeBehaviour {
     pub(crate) membership: Behaviour,
-    pub(crate) identify: Toggle<identify::Behaviour>,
-    pub(crate) autonat: Toggle<autonat::Behaviour>,
-    pub(crate) relay_client: Toggle<relay::client::Behaviour>,
-    pub(crate) relay: Toggle<relay::Behaviour>,
-    pub(crate) dcutr: Toggle<dcutr::Behaviour>,
+    // Boxed: each NAT handler is allocated only when its behaviour is on
+    // (crate::boxed).
+    pub(crate) identify: Toggle<Boxed<identify::Behaviour>>,
+    pub(crate) autonat: Toggle<Boxed<autonat::Behaviour>>,
+    pub(crate) relay_client: Toggle<Boxed<relay::client::Behaviour>>,
+    pub(crate) relay: Toggle<Boxed<relay::Behaviour>>,
+    pub(crate) dcutr: Toggle<Boxed<dcutr::Behaviour>>,
 }
 
 impl NodeBehaviour {
@@ -78,11 +81,11 @@ impl NodeBehaviour {
         let dcutr = opts.traversal.then(|| dcutr::Behaviour::new(peer_id));
         NodeBehaviour {
             membership,
-            identify: identify.into(),
-            autonat: autonat.into(),
-            relay_client: relay_client.into(),
-            relay: relay.into(),
-            dcutr: dcutr.into(),
+            identify: identify.map(Boxed).into(),
+            autonat: autonat.map(Boxed).into(),
+            relay_client: relay_client.map(Boxed).into(),
+            relay: relay.map(Boxed).into(),
+            dcutr: dcutr.map(Boxed).into(),
         }
     }
 }
