@@ -16,13 +16,21 @@ executed until then is the first part of the list (what a bench node has
 touched when its memory is read). Four other joiners run under `perf record`,
 sampled at 20 kHz for their whole run, which adds what valgrind cannot show:
 the C library's and the crypto assembly's variants for this CPU (valgrind
-reports other CPU features, so they pick other variants under it). Then their admin API is used (members, self,
+reports other CPU features, so they pick other variants under it). Every
+other node but the victim runs under `perf record -e
+exceptions:page_fault_user`: the kernel maps the text 64 KB around each
+fault, so the function that faults first in a window outside the ordered
+range is exactly one the list misses (too rare for sampling), and adding it
+frees that window. Faults only show the first miss in each window: after a
+relink, run again with --merge until none is reported.
+
+Then the callgrind nodes' admin API is used (members, self,
 metrics, the event stream and the dashboard) and they leave gracefully: what
 that adds is the second part, placed after the first so that it costs nothing
 until it runs.
 
     cargo rustc --release -p lifebuoy-cli --bin lifebuoy -- -C target-feature=+crt-static
-    python3 testnet/bench/hot_symbols.py            # about 2.5 minutes
+    python3 testnet/bench/hot_symbols.py --merge    # about 1.5 minutes
     cargo build --release -p lifebuoy-cli            # and/or the static build again
 
 Profile the static build: it holds every function the dynamic one has (same
@@ -35,6 +43,7 @@ every process it starts gets PR_SET_PDEATHSIG and is killed by PID at exit.
 """
 
 import argparse
+import bisect
 import glob
 import os
 import re
@@ -88,6 +97,54 @@ def perf_symbols(paths, binary):
     return names
 
 
+def fault_functions(paths, binary):
+    """The binary's functions whose code took a page fault (the instruction
+    fetched, or the instruction that read or wrote the page).
+
+    The kernel maps a file's pages 64 KB at a time around a fault (fault-around), so
+    the first function to run in each such window of the text is the one that
+    faults, and a fault outside the ordered range names a function the list
+    misses, one that sampling was too coarse to see or whose variant for this
+    CPU valgrind does not pick. Its window stays resident because of it.
+    """
+    seg = subprocess.run(["readelf", "-lW", binary], capture_output=True, text=True, check=True).stdout
+    # p_vaddr - p_offset of the executable segment: runtime = map start - pgoff + this + vaddr.
+    delta = next(int(f[2], 16) - int(f[1], 16) for f in (l.split() for l in seg.splitlines())
+                 if f and f[0] == "LOAD" and "E" in "".join(f[6:-1]))
+    syms = []
+    out = subprocess.run(["nm", "-n", "-S", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[2] in "tTwW":
+            syms.append((int(f[0], 16), int(f[1], 16), f[3]))
+    starts = [s_[0] for s_ in syms]
+    mmap = re.compile(r"(\d+)/\d+: \[(0x[0-9a-f]+)\((0x[0-9a-f]+)\) @ (0x[0-9a-f]+) .*r-xp (\S+)$")
+    fault = re.compile(r"^\s*(\d+)\s+.*ip=(0x[0-9a-f]+)")
+    names = set()
+    for p in paths:
+        out = subprocess.run(["perf", "script", "-i", p, "--show-mmap-events", "-F", "pid,trace"],
+                             capture_output=True, text=True).stdout
+        base = {}
+        for line in out.splitlines():
+            m = mmap.search(line)
+            if m:
+                if os.path.realpath(m.group(5)) == binary:
+                    base[int(m.group(1))] = (int(m.group(2), 16), int(m.group(3), 16), int(m.group(4), 16))
+                continue
+            m = fault.match(line)
+            if not m or int(m.group(1)) not in base:
+                continue
+            start, size, pgoff = base[int(m.group(1))]
+            ip = int(m.group(2), 16)
+            if not start <= ip < start + size:
+                continue
+            va = ip - start + pgoff + delta
+            i = bisect.bisect_right(starts, va) - 1
+            if i >= 0 and va < syms[i][0] + max(syms[i][1], 1):
+                names.add(syms[i][2])
+    return names
+
+
 def read_list(path):
     """The two parts of an existing list (a list without part headers is all part 1)."""
     parts, cur = (set(), set()), 0
@@ -125,7 +182,9 @@ def main():
     p.add_argument("--port", type=int, default=17946)
     p.add_argument("--join-wait", type=float, default=45, help="seconds from the last spawn to the kill")
     p.add_argument("--detect-wait", type=float, default=25, help="seconds from the kill to the first dump")
-    p.add_argument("--dir", default="/tmp/lifebuoy-hot")
+    # Long enough that every node's key path is 32 bytes or more, as in the bench's
+    # runs: logging a path that long counts its characters with other code.
+    p.add_argument("--dir", default="/tmp/lifebuoy-hot-symbols/data")
     p.add_argument("--merge", action="store_true",
                    help="keep what the current list names too (each run samples a little differently)")
     a = p.parse_args()
@@ -142,7 +201,7 @@ def main():
     profiled = {}  # name -> (Popen, callgrind out path, api)
     sampled = []  # (perf Popen, perf.data path)
 
-    def spawn(i, under_callgrind, under_perf=False):
+    def spawn(i, under_callgrind, under_perf=None):
         name = f"a{i + 1}"
         ip, _, api_port = addr(i, a.port)
         cmd = node_cmd(binary, i, name, os.path.join(a.dir, name), a.port)
@@ -152,7 +211,10 @@ def main():
                    "--demangle=no", f"--callgrind-out-file={out}"] + cmd
         elif under_perf:
             data = os.path.join(a.dir, f"perf.{name}.data")
-            cmd = ["perf", "record", "-q", "-F", "20000", "-o", data, "--"] + cmd
+            events = ["-e", "exceptions:page_fault_user"]
+            if under_perf == "sample":
+                events = ["-F", "20000", "-e", "cpu-clock"] + events
+            cmd = ["perf", "record", "-q"] + events + ["-o", data, "--"] + cmd
         log = open(os.path.join(a.dir, f"{name}.log"), "wb")
         pr = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                               preexec_fn=pdeathsig, close_fds=True)
@@ -166,14 +228,13 @@ def main():
     try:
         spawn(0, False)
         time.sleep(1)
-        victims = []
-        for i in range(1, a.n):
-            pr = spawn(i, i in (1, 2), i in (3, 4, 5, 6))
-            if i > 6:
-                victims.append(pr)
-        print(f"{a.n} nodes started, a2 and a3 under callgrind, a4-a7 under perf; waiting {a.join_wait:.0f} s", file=sys.stderr)
+        for i in range(1, a.n - 1):
+            spawn(i, i in (1, 2), "sample" if i in (3, 4, 5, 6) else "faults")
+        victim = spawn(a.n - 1, False)
+        print(f"{a.n} nodes started, a2 and a3 under callgrind, a4-a7 sampled by perf, the others' page faults "
+              f"traced; waiting {a.join_wait:.0f} s", file=sys.stderr)
         time.sleep(a.join_wait)
-        victims[-1].send_signal(signal.SIGKILL)
+        victim.send_signal(signal.SIGKILL)
         print(f"killed a{a.n}; waiting {a.detect_wait:.0f} s for its detection", file=sys.stderr)
         time.sleep(a.detect_wait)
 
@@ -224,10 +285,12 @@ def main():
 
     own = own_functions(binary)
     everything = [p for _, out, _ in profiled.values() for p in glob.glob(out + "*")]
-    part1 = (executed(first) | perf_symbols([d for _, d in sampled], binary)) & own
+    datas = [d for _, d in sampled]
+    faulted = fault_functions(datas, binary) & own
+    part1 = (executed(first) | perf_symbols(datas, binary) | faulted) & own
     part2 = (executed(everything) & own) - part1
-    if a.merge and os.path.exists(a.out):
-        old1, old2 = read_list(a.out)
+    old1, old2 = read_list(a.out) if os.path.exists(a.out) else (set(), set())
+    if a.merge:
         part1 |= old1 & own
         part2 = (part2 | (old2 & own)) - part1
     if len(part1) < 1000:
@@ -240,6 +303,10 @@ def main():
         f.write(f"# Part 2 ({len(part2)}): the admin API and a graceful leave.\n")
         f.writelines(s + "\n" for s in sorted(part2))
     print(f"{len(part1)} + {len(part2)} of {len(own)} functions; written to {a.out}", file=sys.stderr)
+    if old1:
+        new = faulted - old1
+        print(f"{len(new)} functions took page faults and were not in part 1 before"
+              + "".join(f"\n  {n}" for n in sorted(new)), file=sys.stderr)
 
 
 if __name__ == "__main__":
