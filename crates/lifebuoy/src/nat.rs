@@ -49,9 +49,9 @@ pub(crate) struct NatOptions {
 /// The swarm behaviour of a [`crate::Node`]: membership plus NAT traversal.
 #[derive(NetworkBehaviour)]
 pub(crate) struct NodeBehaviour {
-    pub(crate) membership: Behaviour,
-    // Boxed: each NAT handler is allocated only when its behaviour is on
-    // (crate::boxed).
+    // Boxed: a connection task holds a pointer to each handler, and each NAT
+    // handler is allocated only when its behaviour is on (crate::boxed).
+    pub(crate) membership: Boxed<Behaviour>,
     pub(crate) identify: Toggle<Boxed<identify::Behaviour>>,
     pub(crate) autonat: Toggle<Boxed<autonat::Behaviour>>,
     pub(crate) relay_client: Toggle<Boxed<relay::client::Behaviour>>,
@@ -80,7 +80,7 @@ impl NodeBehaviour {
             .then(|| relay::Behaviour::new(peer_id, relay_config()));
         let dcutr = opts.traversal.then(|| dcutr::Behaviour::new(peer_id));
         NodeBehaviour {
-            membership,
+            membership: Boxed(membership),
             identify: identify.map(Boxed).into(),
             autonat: autonat.map(Boxed).into(),
             relay_client: relay_client.map(Boxed).into(),
