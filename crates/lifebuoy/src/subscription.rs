@@ -38,7 +38,9 @@ pub enum MembershipUpdate {
 #[derive(Debug)]
 pub(crate) struct View {
     members: BTreeMap<PeerId, Member<PeerId>>,
-    tx: Option<broadcast::Sender<Event>>,
+    // Arc: the channel allocates all its slots up front, and an `Event`
+    // inline is about five times a pointer's size.
+    tx: Option<broadcast::Sender<Arc<Event>>>,
 }
 
 pub(crate) type SharedView = Arc<Mutex<View>>;
@@ -69,7 +71,7 @@ impl View {
             }
         }
         if let Some(tx) = &self.tx {
-            let _ = tx.send(event.clone());
+            let _ = tx.send(Arc::new(event.clone()));
         }
     }
 
@@ -86,7 +88,7 @@ impl View {
         self.tx = None;
     }
 
-    fn subscribe(&self) -> (Vec<Member<PeerId>>, Option<BroadcastStream<Event>>) {
+    fn subscribe(&self) -> (Vec<Member<PeerId>>, Option<BroadcastStream<Arc<Event>>>) {
         (
             self.snapshot(),
             self.tx
@@ -100,7 +102,7 @@ impl View {
 /// when the node stops.
 pub struct Subscription {
     view: SharedView,
-    rx: Option<BroadcastStream<Event>>,
+    rx: Option<BroadcastStream<Arc<Event>>>,
     pending: VecDeque<MembershipUpdate>,
 }
 
@@ -138,7 +140,9 @@ impl Stream for Subscription {
                 this.rx = None;
                 Poll::Ready(None)
             }
-            Poll::Ready(Some(Ok(e))) => Poll::Ready(Some(MembershipUpdate::Event(e))),
+            Poll::Ready(Some(Ok(e))) => {
+                Poll::Ready(Some(MembershipUpdate::Event(Arc::unwrap_or_clone(e))))
+            }
             Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(missed)))) => {
                 // Resubscribe and snapshot atomically: the snapshot includes
                 // everything before the new receiver's first change.

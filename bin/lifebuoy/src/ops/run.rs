@@ -20,12 +20,23 @@ use super::{logging, OpsError};
 
 /// Runs `lifebuoy run` to completion.
 ///
-/// Not inlined, and the node's future is boxed: the main thread's stack pages
-/// stay resident at their deepest, and with both inlined into `execute` (every
-/// subcommand's locals side by side) and the future pinned there, a node kept
-/// 230 KB of stack for its whole life (docs/performance.md, "Memory").
+/// The main thread's stack pages stay resident at their deepest, and
+/// everything the node does later runs below this frame, so it is kept
+/// small: not inlined into `execute` (every subcommand's locals side by
+/// side), and the node's future is built and boxed in [`prepare`], whose
+/// frame (27 KB, with the future's temporary copy) is gone by the time the
+/// node runs (docs/performance.md, "Memory").
 #[inline(never)]
 pub fn run(args: RunArgs) -> Result<(), OpsError> {
+    let (rt, node) = prepare(args)?;
+    rt.block_on(node)
+}
+
+type NodeFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), OpsError>>>>;
+
+/// Settings, logging, the runtime, and the node's future, boxed.
+#[inline(never)]
+fn prepare(args: RunArgs) -> Result<(tokio::runtime::Runtime, NodeFuture), OpsError> {
     let settings = settings::resolve(args).map_err(OpsError::Usage)?;
     logging::init(settings.log_format);
     // One thread runs the node, the API and the event printer: a node's work
@@ -36,7 +47,7 @@ pub fn run(args: RunArgs) -> Result<(), OpsError> {
         .enable_all()
         .build()
         .map_err(|e| OpsError::Runtime(anyhow!("cannot start the runtime: {e}")))?;
-    rt.block_on(Box::pin(run_node(settings)))
+    Ok((rt, Box::pin(run_node(settings))))
 }
 
 async fn run_node(s: Settings) -> Result<(), OpsError> {
