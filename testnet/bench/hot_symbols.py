@@ -97,6 +97,24 @@ def perf_symbols(paths, binary):
     return names
 
 
+def sized_functions(binary):
+    """Sorted (address, size, name) of the binary's functions. Symbols without a
+    size (assembly, and crtbegin.o's `frame_dummy`, which runs at start) reach
+    to the next symbol."""
+    out = subprocess.run(["nm", "-n", "-S", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[2] in "tTwW":
+            rows.append([int(f[0], 16), int(f[1], 16), f[3]])
+        elif len(f) == 3 and f[1] in "tTwW":
+            rows.append([int(f[0], 16), 0, f[2]])
+    for i, r in enumerate(rows):
+        if r[1] == 0 and i + 1 < len(rows):
+            r[1] = rows[i + 1][0] - r[0]
+    return [tuple(r) for r in rows]
+
+
 def fault_functions(paths, binary):
     """The binary's functions whose code took a page fault (the instruction
     fetched, or the instruction that read or wrote the page).
@@ -111,12 +129,7 @@ def fault_functions(paths, binary):
     # p_vaddr - p_offset of the executable segment: runtime = map start - pgoff + this + vaddr.
     delta = next(int(f[2], 16) - int(f[1], 16) for f in (l.split() for l in seg.splitlines())
                  if f and f[0] == "LOAD" and "E" in "".join(f[6:-1]))
-    syms = []
-    out = subprocess.run(["nm", "-n", "-S", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) == 4 and f[2] in "tTwW":
-            syms.append((int(f[0], 16), int(f[1], 16), f[3]))
+    syms = sized_functions(binary)
     starts = [s_[0] for s_ in syms]
     mmap = re.compile(r"(\d+)/\d+: \[(0x[0-9a-f]+)\((0x[0-9a-f]+)\) @ (0x[0-9a-f]+) .*r-xp (\S+)$")
     fault = re.compile(r"^\s*(\d+)\s+.*ip=(0x[0-9a-f]+)")

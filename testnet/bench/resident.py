@@ -42,14 +42,10 @@ def sections(binary):
 
 
 def functions(binary):
-    """Sorted (vaddr, size, name) of the binary's function symbols."""
-    out = subprocess.run(["nm", "-n", "-S", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
-    syms = []
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) == 4 and f[2] in "tTwW":
-            syms.append((int(f[0], 16), int(f[1], 16), f[3]))
-    return syms
+    """Sorted (vaddr, size, name) of the binary's function symbols; those without
+    a size reach to the next symbol (hot_symbols.sized_functions)."""
+    from hot_symbols import sized_functions
+    return sized_functions(binary)
 
 
 def load_base(pid, exe):

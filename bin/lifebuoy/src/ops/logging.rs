@@ -2,23 +2,49 @@
 
 use std::io::IsTerminal as _;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{fmt, EnvFilter};
 
 use super::settings::LogFormat;
 
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`).
+///
+/// Without `RUST_LOG` a plain level filter does what `EnvFilter::new("info")`
+/// would: the directive parser and per-span matching never run, and their
+/// code and tables stay out of a node's resident set (docs/performance.md,
+/// "Memory").
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
+    let (env, level) = match std::env::var_os("RUST_LOG") {
+        Some(_) => (
+            Some(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))),
+            None,
+        ),
+        None => (None, Some(LevelFilter::INFO)),
     };
+    let ansi = std::io::stderr().is_terminal();
+    let (text, json) = match format {
+        LogFormat::Text => (
+            Some(fmt::layer().with_writer(std::io::stderr).with_ansi(ansi)),
+            None,
+        ),
+        LogFormat::Json => (
+            None,
+            Some(
+                fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(ansi)
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false),
+            ),
+        ),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(level)
+        .with(env)
+        .with(text)
+        .with(json)
+        .try_init();
 }
