@@ -212,7 +212,7 @@ def main():
 
     procs = []
     profiled = {}  # name -> (Popen, callgrind out path, api)
-    sampled = []  # (perf Popen, perf.data path)
+    sampled = []  # (perf Popen, perf.data path, whether cpu-clock was sampled too)
 
     def spawn(i, under_callgrind, under_perf=None):
         name = f"a{i + 1}"
@@ -235,7 +235,7 @@ def main():
         if under_callgrind:
             profiled[name] = (pr, out, f"http://{ip}:{api_port}")
         elif under_perf:
-            sampled.append((pr, data))
+            sampled.append((pr, data, under_perf == "sample"))
         return pr
 
     try:
@@ -278,10 +278,10 @@ def main():
             except subprocess.TimeoutExpired:
                 sys.exit(f"hot_symbols.py: {name} did not exit after SIGTERM")
         # The sampled nodes: end the node, and perf writes its data and exits.
-        for pr, _ in sampled:
+        for pr, _, _ in sampled:
             for child in children(pr.pid):
                 os.kill(child, signal.SIGKILL)
-        for pr, _ in sampled:
+        for pr, _, _ in sampled:
             try:
                 pr.wait(timeout=60)
             except subprocess.TimeoutExpired:
@@ -298,9 +298,9 @@ def main():
 
     own = own_functions(binary)
     everything = [p for _, out, _ in profiled.values() for p in glob.glob(out + "*")]
-    datas = [d for _, d in sampled]
-    faulted = fault_functions(datas, binary) & own
-    part1 = (executed(first) | perf_symbols(datas, binary) | faulted) & own
+    faulted = fault_functions([d for _, d, _ in sampled], binary) & own
+    sampled_cpu = perf_symbols([d for _, d, cpu in sampled if cpu], binary)
+    part1 = (executed(first) | sampled_cpu | faulted) & own
     part2 = (executed(everything) & own) - part1
     old1, old2 = read_list(a.out) if os.path.exists(a.out) else (set(), set())
     if a.merge:

@@ -23,6 +23,10 @@ import bisect
 import os
 import struct
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hot_symbols import read_list, sized_functions  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -39,13 +43,6 @@ def sections(binary):
             if addr and size:
                 found.append((f[1], addr, size))
     return sorted(found, key=lambda s: s[1])
-
-
-def functions(binary):
-    """Sorted (vaddr, size, name) of the binary's function symbols; those without
-    a size reach to the next symbol (hot_symbols.sized_functions)."""
-    from hot_symbols import sized_functions
-    return sized_functions(binary)
 
 
 def load_base(pid, exe):
@@ -91,7 +88,7 @@ def main():
     # PIE: runtime = base + vaddr (the first segment's vaddr is 0); static-pie too.
     base = load_base(a.pid, exe)
     secs = sections(exe)
-    funcs = functions(exe)
+    funcs = sized_functions(exe)
     starts = [s[0] for s in funcs]
     pages = [pg - base for pg in resident_pages(a.pid, list(exe_maps(a.pid, exe)))]
 
@@ -106,16 +103,19 @@ def main():
     for name, kb in sorted(per.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<24} {kb:>7} kB")
 
-    listed = set()
-    if os.path.exists(a.list):
-        with open(a.list) as f:
-            listed = {ln.strip() for ln in f if ln.strip() and not ln.startswith("#")}
-    hot = [va for va, _, n in funcs if n in listed]
+    listed = set().union(*read_list(a.list)) if os.path.exists(a.list) else set()
+    hot = sorted((va, va + sz) for va, sz, n in funcs if n in listed)
     text = next((s for s in secs if s[0] == ".text"), None)
     if not hot or not text:
         return
-    lo = min(hot)
-    hi = max(va + sz for va, sz, n in funcs if n in listed)
+    # The ordered range: listed functions from the lowest on, up to the first
+    # gap of more than a fault-around window (a listed name the linker could
+    # not move, in a section shared with unlisted code, lies beyond it).
+    lo, hi = hot[0]
+    for start, end in hot[1:]:
+        if start > hi + 65536:
+            break
+        hi = max(hi, end)
     tpages = [va for va in pages if text[1] <= va < text[1] + text[2]]
     inside = sum(1 for va in tpages if lo - PAGE < va < hi)
     print(f"\n.text: hot range {hi - lo >> 10} kB ({len(hot)} listed functions found); "
