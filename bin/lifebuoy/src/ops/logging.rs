@@ -12,9 +12,8 @@ use super::settings::LogFormat;
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`).
 ///
 /// Without `RUST_LOG` a plain level filter does what `EnvFilter::new("info")`
-/// would: the directive parser and per-span matching never run, and their
-/// code and tables stay out of a node's resident set (docs/performance.md,
-/// "Memory").
+/// would, without running the directive parser or per-span matching
+/// (docs/performance.md, "Memory").
 pub fn init(format: LogFormat) {
     let (env, level) = match std::env::var_os("RUST_LOG") {
         Some(_) => (
