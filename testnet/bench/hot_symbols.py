@@ -71,6 +71,28 @@ def own_functions(binary):
     return own
 
 
+RUST_HASH = re.compile(r"17h[0-9a-f]{16}E$")
+
+
+def carried(old, own):
+    """The names of `old` as this build spells them.
+
+    A Rust symbol ends in a hash of its crate's identity, which changes with
+    any change upstream of the crate (a patched dependency renames every
+    function of every crate that depends on it). A listed name this build
+    lacks is carried over when, without its hash, it names exactly one of
+    this build's functions."""
+    unhashed = {}
+    for n in own:
+        unhashed.setdefault(RUST_HASH.sub("", n), []).append(n)
+    out = old & own
+    for n in old - own:
+        same = unhashed.get(RUST_HASH.sub("", n), [])
+        if len(same) == 1:
+            out.add(same[0])
+    return out
+
+
 def executed(paths):
     """Function names callgrind saw run (fn=) or called (cfn=)."""
     names = set()
@@ -304,8 +326,9 @@ def main():
     part2 = (executed(everything) & own) - part1
     old1, old2 = read_list(a.out) if os.path.exists(a.out) else (set(), set())
     if a.merge:
-        part1 |= old1 & own
-        part2 = (part2 | (old2 & own)) - part1
+        old1, old2 = carried(old1, own), carried(old2, own)
+        part1 |= old1
+        part2 = (part2 | old2) - part1
     if len(part1) < 1000:
         sys.exit(f"hot_symbols.py: only {len(part1)} functions recorded; is {binary} the release build?")
     with open(a.out, "w") as f:
