@@ -22,7 +22,9 @@ exceptions:page_fault_user`: the kernel maps the text 64 KB around each
 fault, so the function that faults first in a window outside the ordered
 range is exactly one the list misses (too rare for sampling), and adding it
 frees that window. Faults only show the first miss in each window: after a
-relink, run again with --merge until none is reported.
+relink, run again with --merge until none is reported. --merge carries a
+listed name across a change of its crate's hash when, without the hash, it
+names exactly one function of this build.
 
 Then the callgrind nodes' admin API is used (members, self,
 metrics, the event stream and the dashboard) and they leave gracefully: what
