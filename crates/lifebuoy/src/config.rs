@@ -23,7 +23,8 @@ pub struct Config {
     /// below the cluster size makes a node close connections it will need
     /// again and pay a new handshake (a few KB and about 5 ms of CPU) each
     /// time: at 256 members a cap of 64 kept every node handshaking for good.
-    /// A connection costs about 100 KiB of memory (docs/performance.md).
+    /// Each member with a connection costs about 56 KB of heap at N = 32-64
+    /// (docs/performance.md).
     /// Default 512.
     pub max_connections: usize,
     /// Connections this node opens to members before a probe needs them:
