@@ -101,7 +101,7 @@ enum ConnectionEvent {
     },
     // lifebuoy: boxed. Each connection's unbounded channel allocates its
     // slots 32 at a time, and a `proto::ConnectionEvent` is a few hundred
-    // bytes, so an idle connection held about 10 KB of empty slots.
+    // bytes, so an idle connection held about 8 KB of empty slots.
     Proto(Box<proto::ConnectionEvent>),
     Rebind(Arc<dyn AsyncUdpSocket>),
 }
