@@ -15,14 +15,12 @@ use super::settings::LogFormat;
 /// would, without running the directive parser or per-span matching
 /// (docs/performance.md, "Memory").
 pub fn init(format: LogFormat) {
-    let (env, level) = match std::env::var_os("RUST_LOG") {
-        Some(_) => (
-            Some(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))),
-            None,
-        ),
-        None => (None, Some(LevelFilter::INFO)),
-    };
+    let env = std::env::var_os("RUST_LOG")
+        .map(|_| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+    let level = env.is_none().then_some(LevelFilter::INFO);
     let ansi = std::io::stderr().is_terminal();
+    // Built twice rather than shared: the text and JSON layers sit at
+    // different places in the stack, so each has its own subscriber type.
     let (text, json) = match format {
         LogFormat::Text => (
             Some(fmt::layer().with_writer(std::io::stderr).with_ansi(ansi)),
