@@ -45,23 +45,16 @@ def sections(binary):
     return sorted(found, key=lambda s: s[1])
 
 
-def load_base(pid, exe):
-    """Difference between runtime and ELF addresses (PIE), from the first mapping."""
-    with open(f"/proc/{pid}/maps") as f:
-        for line in f:
-            f_ = line.split()
-            if len(f_) > 5 and f_[5] == exe and int(f_[2], 16) == 0:
-                return int(f_[0].split("-")[0], 16)
-    raise SystemExit(f"{pid}: no mapping of {exe} at offset 0")
-
-
 def exe_maps(pid, exe):
+    """(start, end, file offset) of every mapping of the executable."""
+    maps = []
     with open(f"/proc/{pid}/maps") as f:
         for line in f:
             f_ = line.split()
             if len(f_) > 5 and f_[5] == exe:
                 lo, hi = (int(x, 16) for x in f_[0].split("-"))
-                yield lo, hi
+                maps.append((lo, hi, int(f_[2], 16)))
+    return maps
 
 
 def resident_pages(pid, ranges):
@@ -85,12 +78,16 @@ def main():
     a = p.parse_args()
 
     exe = os.readlink(f"/proc/{a.pid}/exe").removesuffix(" (deleted)")
-    # PIE: runtime = base + vaddr (the first segment's vaddr is 0); static-pie too.
-    base = load_base(a.pid, exe)
+    maps = exe_maps(a.pid, exe)
+    # PIE: runtime = base + vaddr, base being where offset 0 is mapped (the
+    # first segment's vaddr is 0); static-pie too.
+    base = next((lo for lo, _, off in maps if off == 0), None)
+    if base is None:
+        raise SystemExit(f"{a.pid}: no mapping of {exe} at offset 0")
     secs = sections(exe)
     funcs = sized_functions(exe)
     starts = [s[0] for s in funcs]
-    pages = [pg - base for pg in resident_pages(a.pid, list(exe_maps(a.pid, exe)))]
+    pages = [pg - base for pg in resident_pages(a.pid, [(lo, hi) for lo, hi, _ in maps])]
 
     per = {}
     sec_starts = [s[1] for s in secs]
