@@ -75,7 +75,7 @@ async fn fifty_nodes_converge_and_only_the_crashed_one_is_reported_failed() {
             .lock()
             .expect("log")
             .iter()
-            .filter_map(|u| match u {
+            .filter_map(|(_, u)| match u {
                 MembershipUpdate::Event(Event::MemberFailed(m)) => Some(m.id),
                 _ => None,
             })

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use lifebuoy::{MembershipUpdate, Node};
@@ -23,8 +23,9 @@ pub fn test_profile() -> lifebuoy_core::Config {
     }
 }
 
-/// Everything a subscription yields, kept for later assertions.
-pub type Log = Arc<Mutex<Vec<MembershipUpdate>>>;
+/// Everything a subscription yields, with when it came, kept for later
+/// assertions.
+pub type Log = Arc<Mutex<Vec<(Instant, MembershipUpdate)>>>;
 
 pub fn record(node: &Node) -> Log {
     let log: Log = Arc::default();
@@ -32,10 +33,37 @@ pub fn record(node: &Node) -> Log {
     let l = log.clone();
     tokio::spawn(async move {
         while let Some(u) = sub.next().await {
-            l.lock().expect("log lock").push(u);
+            l.lock().expect("log lock").push((Instant::now(), u));
         }
     });
     log
+}
+
+/// The events of `logs` (one per observer, named by `names`) in time order,
+/// one line each, seconds after `t0`: what a failing test prints.
+pub fn timeline(t0: Instant, names: &[String], logs: &[Log]) -> String {
+    let mut lines = Vec::new();
+    for (name, log) in names.iter().zip(logs) {
+        for (at, u) in log.lock().expect("log").iter() {
+            let what = match u {
+                MembershipUpdate::Event(e) => {
+                    let m = e.member();
+                    format!("{} {} @{}", e.name(), m.info.name, m.incarnation)
+                }
+                MembershipUpdate::Snapshot(v) => format!("snapshot of {}", v.len()),
+                MembershipUpdate::Lagged { missed } => format!("lagged {missed}"),
+            };
+            lines.push((
+                *at,
+                format!(
+                    "{:8.3} s  {name}: {what}",
+                    at.saturating_duration_since(t0).as_secs_f64()
+                ),
+            ));
+        }
+    }
+    lines.sort_by_key(|(at, _)| *at);
+    lines.into_iter().map(|(_, l)| l + "\n").collect()
 }
 
 /// Polls `cond` every 100 ms until it holds, or panics with `what` after `limit`.
