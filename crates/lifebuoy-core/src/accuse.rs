@@ -11,7 +11,7 @@ use crate::event::Event;
 use crate::member::{MemberState, NodeId};
 use crate::suspicion::Suspicion;
 use crate::timer::Timer;
-use crate::wire::Update;
+use crate::wire::{Kind, Update};
 
 /// How far above the incarnation we hold an accusation may name. Each
 /// refutation raises a member's incarnation by one, so an honest accuser is
@@ -44,6 +44,14 @@ impl<I: NodeId> Core<I> {
             return;
         };
         let (cur_inc, cur_state) = (cur.incarnation, cur.state);
+        if origin == Origin::Local && cur_state.is_live() {
+            // Lifeguard's buddy system (4.3) at once rather than at our next
+            // probe of it: a live suspect refutes on receipt, before the
+            // others' timers run, and tells everyone first-hand
+            // ([`crate::announce`]).
+            let to = self.dest(&id);
+            self.send_probe(to, Kind::Gossip, Some(claim.raw.clone()));
+        }
         let incarnation = if incarnation > cur_inc.saturating_add(ACCUSATION_LEAD) {
             // Far above anything the member signed that reached us: made up,
             // or a liar provoked refutations faster than the member's Alive
@@ -86,8 +94,11 @@ impl<I: NodeId> Core<I> {
     /// suspected again at the new incarnation. Suspect at an incarnation
     /// beats Alive at the same one (SWIM 4.2), so the suspicion moves up to
     /// it, keeping its start and confirmations: an Alive claim at that
-    /// incarnation does not refute it, and raising it never delays a
-    /// verdict. Returns whether it moved.
+    /// incarnation does not refute it. The deadline is held at least one
+    /// minimum timeout from now ([`Suspicion::raise`]: the first time, and
+    /// again only if the member answered us since), so that a stale
+    /// suspicion does not run out during the short pause that got the
+    /// member suspected anew. Returns whether it moved.
     fn raise_suspicion(
         &mut self,
         now: Instant,
@@ -114,10 +125,10 @@ impl<I: NodeId> Core<I> {
         }
         if let Some(s) = self.suspicions.get_mut(id) {
             // A final check in flight was for the old incarnation; run it
-            // again at the new one when the (unchanged) deadline comes.
+            // again at the new one when the deadline comes.
             s.final_check = None;
             s.acked = false;
-            let at = s.deadline().max(now);
+            let at = s.raise(now);
             self.timers.set(
                 at,
                 Timer::Suspicion {

@@ -118,12 +118,6 @@ impl<I: Clone + Eq + Hash> BroadcastQueue<I> {
         out
     }
 
-    /// The queued update about `about` and how often it has been sent.
-    pub(crate) fn get(&self, about: &I) -> Option<(Arc<[u8]>, u32)> {
-        let key = self.by_member.get(about)?;
-        self.order.get(key).map(|q| (q.bytes.clone(), key.0))
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.order.len()
     }
@@ -181,6 +175,9 @@ mod tests {
         q.push(2u32, vec![2]);
         assert!(q.push(3u32, vec![3]));
         assert_eq!(q.len(), 2);
-        assert!(q.get(&1).is_none(), "the most-sent entry went first");
+        assert!(
+            !q.by_member.contains_key(&1),
+            "the most-sent entry went first"
+        );
     }
 }

@@ -48,7 +48,7 @@ impl<I: NodeId> Core<I> {
         };
         self.suspect_checks.insert(seq, check);
         self.send_direct_ping(id, seq, None);
-        self.send_ping_reqs(seq, id, nonce);
+        self.send_ping_reqs(seq, id, nonce, self.cfg.indirect_checks);
         self.timers.set(
             now + self.health.scale(self.cfg.probe_timeout),
             Timer::SuspectCheck {

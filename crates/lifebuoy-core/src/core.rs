@@ -91,6 +91,10 @@ pub struct Core<I: NodeId> {
     pub(crate) gossip_armed: bool,
     /// When the Gossip timer last fired (the grid it re-arms on).
     pub(crate) gossip_last: Instant,
+    /// Members told our current claim directly ([`crate::announce`]).
+    pub(crate) announced_to: HashSet<I>,
+    /// Whether our current claim is still being told directly.
+    pub(crate) announcing: bool,
     pub(crate) health: Health,
     pub(crate) probe: Option<Probe<I>>,
     /// Probes started, to pick every `successor_every`-th for the ring successor.
@@ -202,6 +206,8 @@ impl<I: NodeId> Core<I> {
             timers,
             gossip_armed: true,
             gossip_last: now,
+            announced_to: HashSet::new(),
+            announcing: false,
             probe: None,
             probe_count: 0,
             relays: HashMap::new(),
@@ -534,40 +540,6 @@ impl<I: NodeId> Core<I> {
         }
     }
 
-    /// Leaves gracefully: disseminates a Left claim and stops probing. Keep
-    /// driving the core until [`Core::leave_broadcast_done`] (or a timeout),
-    /// then stop it.
-    pub fn leave(&mut self, now: Instant) {
-        if self.local.state == MemberState::Left {
-            return;
-        }
-        self.local.incarnation += 1;
-        self.local.state = MemberState::Left;
-        self.local.since = now;
-        self.probe = None;
-        let left = self.own_claim().raw;
-        self.queue_update(self.local.id.clone(), left);
-        tracing::info!(incarnation = self.local.incarnation, "leaving the cluster");
-        // Send it out now rather than at the next gossip tick.
-        self.gossip_tick_inner(now);
-        self.arm_gossip(now);
-    }
-
-    /// Whether the Left claim has been piggybacked enough times (or there is
-    /// nobody to tell).
-    pub fn leave_broadcast_done(&self) -> bool {
-        if self.local.state != MemberState::Left {
-            return false;
-        }
-        if self.table.live() == 0 {
-            return true;
-        }
-        match self.queue.get(&self.local.id) {
-            None => true,
-            Some((_, sent)) => sent as usize >= self.table.live().min(self.cfg.gossip_nodes * 2),
-        }
-    }
-
     /// Publishes new metadata (a new incarnation with the new claim).
     pub fn set_metadata(&mut self, now: Instant, meta: Metadata) -> Result<(), CommandError> {
         let size = metadata_size(&meta);
@@ -676,12 +648,31 @@ impl<I: NodeId> Core<I> {
     }
 
     /// Encodes a probe-channel packet, filling the rest of the byte budget with
-    /// queued updates (`priority` first), and queues it for `to`.
+    /// queued updates (`priority`, a claim about the destination, first), and
+    /// queues it for `to`.
     pub(crate) fn send_probe(
         &mut self,
         to: Destination<I>,
         kind: Kind<I>,
         priority: Option<Arc<[u8]>>,
+    ) {
+        let about = to.id().cloned();
+        self.send_probe_about(to, kind, priority.map(|p| (about, p)));
+    }
+
+    /// [`Core::send_probe`] with our own current claim first.
+    pub(crate) fn send_own_claim(&mut self, to: Destination<I>) {
+        let claim = self.own_claim().raw;
+        let about = Some(self.local.id.clone());
+        self.send_probe_about(to, Kind::Gossip, Some((about, claim)));
+    }
+
+    /// [`Core::send_probe`] with `priority` as (its subject, the claim).
+    pub(crate) fn send_probe_about(
+        &mut self,
+        to: Destination<I>,
+        kind: Kind<I>,
+        priority: Option<(Option<I>, Arc<[u8]>)>,
     ) {
         let no_gossip: [Arc<[u8]>; 0] = [];
         let base = match wire::encode_parts(&kind, &no_gossip) {
@@ -695,14 +686,13 @@ impl<I: NodeId> Core<I> {
         let mut budget = self.cfg.max_message_bytes.saturating_sub(base.len() + 5);
         let mut gossip: Vec<Arc<[u8]>> = Vec::new();
         let mut skip = None;
-        if let Some(p) = priority {
+        if let Some((about, p)) = priority {
             let cost = cbor_bytes_cost(p.len());
             if cost <= budget {
                 budget -= cost;
                 gossip.push(p);
-                // The priority update is about the destination: do not add a
-                // second, queued one about it.
-                skip = to.id().cloned();
+                // Do not add a second, queued update about the same member.
+                skip = about;
             }
         }
         let limit = self.cfg.retransmit_limit(self.live_count());

@@ -44,6 +44,7 @@
 mod accuse;
 mod accusers;
 mod ack;
+mod announce;
 pub mod auth;
 mod broadcast;
 mod claims;
@@ -53,6 +54,7 @@ mod core;
 mod digest;
 mod event;
 mod health;
+mod leave;
 mod member;
 pub mod precedence;
 mod probe;

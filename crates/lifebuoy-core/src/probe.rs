@@ -100,7 +100,7 @@ impl<I: NodeId> Core<I> {
         };
         let target = probe.target.clone();
         let nonce = self.fresh_nonce();
-        let asked = self.send_ping_reqs(seq, &target, nonce);
+        let asked = self.send_ping_reqs(seq, &target, nonce, self.cfg.indirect_checks);
         if let Some(p) = self.probe.as_mut() {
             p.nacks_expected = asked;
             p.nonce = nonce;
@@ -110,13 +110,19 @@ impl<I: NodeId> Core<I> {
     /// Asks `indirect_checks` random Alive members (connected ones first,
     /// `crate::reach`) to probe `target` for us under `seq` (SWIM 4.1 ping-req), with `nonce` for the target to sign
     /// (`crate::ack`). Returns how many were asked.
-    pub(crate) fn send_ping_reqs(&mut self, seq: u32, target: &I, nonce: Option<u64>) -> u32 {
+    pub(crate) fn send_ping_reqs(
+        &mut self,
+        seq: u32,
+        target: &I,
+        nonce: Option<u64>,
+        helpers: usize,
+    ) -> u32 {
         let addrs: Vec<Addr> = self
             .table
             .get(target)
             .map(|m| m.info.addrs.clone())
             .unwrap_or_default();
-        let helpers: Vec<I> = self.pick_connected_first(self.cfg.indirect_checks, |m| {
+        let helpers: Vec<I> = self.pick_connected_first(helpers, |m| {
             m.state == MemberState::Alive && m.id != *target
         });
         for h in &helpers {
@@ -181,7 +187,37 @@ impl<I: NodeId> Core<I> {
         // nonce: sign it, so the relayed ack is believed.
         let proof = ByteBuf::from(self.ack_proof(nonce));
         let to = self.dest(&from);
-        self.send_probe(to, Kind::Ack { seq, proof }, None);
+        let buddy = self.suspicion_of_sender(&from);
+        self.send_probe(to, Kind::Ack { seq, proof }, buddy);
+    }
+
+    /// Lifeguard's buddy system (4.3) in reverse: a member we suspect is
+    /// pinging us, so it is running and may have refuted a suspicion whose
+    /// refutation missed us. Our own Suspect claim on the ack makes it send
+    /// us its Alive claim at once (`refute_to`), instead of our suspicion
+    /// running out during its next stall.
+    fn suspicion_of_sender(&mut self, from: &I) -> Option<std::sync::Arc<[u8]>> {
+        let m = self.table.get(from)?;
+        if m.state != MemberState::Suspect {
+            return None;
+        }
+        let incarnation = m.incarnation;
+        let s = self.suspicions.get(from)?;
+        if let Some((inc, raw)) = &s.ours {
+            if *inc == incarnation {
+                return Some(raw.clone());
+            }
+        }
+        let update = Update::Suspect {
+            id: from.clone(),
+            incarnation,
+            from: self.local.id.clone(),
+        };
+        let raw = self.sign_claim(update).raw;
+        if let Some(s) = self.suspicions.get_mut(from) {
+            s.ours = Some((incarnation, raw.clone()));
+        }
+        Some(raw)
     }
 
     /// An ack. It ends our probe, final check or suspect check only if the
@@ -234,6 +270,21 @@ impl<I: NodeId> Core<I> {
             proof: ByteBuf::from(proof.to_vec()),
         };
         self.send_probe(to, kind, None);
+    }
+
+    /// The claim we hold about the target (its Alive claim, or a Suspect
+    /// claim at its latest incarnation), for a nack: a requester that
+    /// missed the target's refutation, and may be running its final check
+    /// while the target stalls, learns from the members it asked that the
+    /// target was alive after its suspicion began (a higher incarnation
+    /// refutes the suspicion or holds its deadline, `crate::suspicion`).
+    fn vouch_for(&self, target: &I) -> Option<(Option<I>, std::sync::Arc<[u8]>)> {
+        let m = self.table.get(target)?;
+        if !matches!(m.state, MemberState::Alive | MemberState::Suspect) {
+            return None;
+        }
+        let claim = self.proofs.get(target)?.clone();
+        Some((Some(target.clone()), claim))
     }
 
     pub(crate) fn on_ping_req(
@@ -300,7 +351,8 @@ impl<I: NodeId> Core<I> {
     pub(crate) fn relay_timeout(&mut self, seq: u32) {
         if let Some(relay) = self.relays.remove(&seq) {
             let to = self.dest(&relay.requester);
-            self.send_probe(to, Kind::Nack { seq: relay.seq }, None);
+            let vouch = self.vouch_for(&relay.target);
+            self.send_probe_about(to, Kind::Nack { seq: relay.seq }, vouch);
         }
     }
 

@@ -221,7 +221,7 @@ impl<I: NodeId> Core<I> {
     pub(crate) fn gossip_tick(&mut self, now: Instant) {
         self.gossip_tick_inner(now);
         self.gossip_last = now;
-        self.gossip_armed = !self.queue.is_empty();
+        self.gossip_armed = !self.queue.is_empty() || self.announce_pending();
         if self.gossip_armed {
             self.timers
                 .set(now + self.cfg.gossip_interval, Timer::Gossip);
@@ -233,7 +233,7 @@ impl<I: NodeId> Core<I> {
     /// timer would have fired at (ticks with nothing queued send nothing).
     /// Called at the end of every input that can queue an update.
     pub(crate) fn arm_gossip(&mut self, now: Instant) {
-        if self.gossip_armed || self.queue.is_empty() {
+        if self.gossip_armed || (self.queue.is_empty() && !self.announce_pending()) {
             return;
         }
         let every = self.cfg.gossip_interval;
@@ -257,6 +257,7 @@ impl<I: NodeId> Core<I> {
     /// a wrongly declared member hears it and refutes (memberlist's
     /// gossip-to-the-dead).
     pub(crate) fn gossip_tick_inner(&mut self, now: Instant) {
+        self.announce_tick();
         if self.queue.is_empty() {
             return;
         }

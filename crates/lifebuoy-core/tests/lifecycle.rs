@@ -25,6 +25,48 @@ fn a_graceful_leave_is_seen_as_left_not_failed() {
     assert_eq!(net.events_about(5, "left").len(), 5);
 }
 
+/// A leaving node tells every member directly before its driver stops it,
+/// not just the few that random gossip and the retransmit limit reach: with
+/// `local`'s limit of 2 copies in a cluster of 8, two members used to get
+/// the Left claim first-hand, and once two others missed the relayed copies,
+/// suspected the stopped node and reported it failed (SWIM 4.2; the
+/// quic_cluster test's false failure, docs/performance.md).
+#[test]
+fn a_leaving_node_tells_every_member_of_a_small_cluster_before_it_is_done() {
+    let mut net = Net::converged(8, Config::local());
+    net.run_for(Duration::from_secs(2));
+    let now = net.now;
+    net.core_mut(7).leave(now);
+    net.drain(7);
+    while !net.core(7).leave_broadcast_done() {
+        assert!(net.now - now < Duration::from_secs(5), "leave never done");
+        net.run_for(Duration::from_millis(10));
+    }
+    let told: std::collections::BTreeSet<u32> = net
+        .sent
+        .iter()
+        .filter(|f| f.from == 7 && f.at > now)
+        .filter(|f| {
+            f.packet().gossip.iter().any(|g| {
+                matches!(
+                    lifebuoy_core::wire::decode_update::<u32>(g),
+                    Ok(lifebuoy_core::wire::Update::Left { id: 7, .. })
+                )
+            })
+        })
+        .map(|f| f.to)
+        .collect();
+    assert_eq!(told, (0..7).collect(), "told directly");
+    // The driver stops it now; nobody reports it failed.
+    net.run_for(Duration::from_millis(5));
+    net.crash(7);
+    net.run_for(Duration::from_secs(60));
+    for i in 0..7 {
+        assert_eq!(net.state_of(i, 7), Some(MemberState::Left), "observer {i}");
+    }
+    assert!(net.events_about(7, "failed").is_empty());
+}
+
 #[test]
 fn a_restarted_node_comes_back_above_any_incarnation_recorded_for_it() {
     let cfg = Config::lan();

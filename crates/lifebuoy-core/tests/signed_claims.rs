@@ -196,6 +196,47 @@ fn raising_a_suspicion_to_a_higher_incarnation_does_not_delay_the_verdict() {
     );
 }
 
+/// A suspicion we held past its deadline because the member kept answering
+/// our final checks while its refutation missed us, then moved up when the
+/// member paused and was suspected again: the member was alive after our
+/// suspicion began, so it gets a minimum timeout from the raise and is not
+/// declared failed in the middle of a short pause (Lifeguard 4.2; the chaos
+/// test's false failure of 2026-12-07, docs/performance.md).
+#[test]
+fn a_suspicion_raised_after_its_deadline_waits_a_minimum_timeout_before_the_verdict() {
+    let config = quiet();
+    // Longer than the two probe intervals an answered final check adds.
+    let pause = config.suspicion_min(4) - config.probe_timeout / 2;
+    assert!(pause > config.probe_interval * 2);
+    let mut net = Net::converged_signed(4, config);
+    // Every Alive claim of node 1 above incarnation 0 misses node 0.
+    net.lost = Some(Box::new(|to, _, u| {
+        to == 0 && matches!(u, Update::Alive { id: 1, incarnation, .. } if *incarnation > 0)
+    }));
+    inject(&mut net, 0, 3, vec![suspect_by(3, 1, 0)]);
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(net.state_of(0, 1), Some(MemberState::Suspect));
+    assert_eq!(net.incarnation_of(0, 1), Some(0));
+    let inc = net.incarnation_of(2, 1).expect("known");
+    assert!(inc >= 1, "node 1 refuted, node 2 holds it at {inc}");
+    // Node 1 pauses for nearly a minimum timeout and is suspected again.
+    net.isolated.insert(1);
+    inject(&mut net, 0, 2, vec![suspect_by(2, 1, inc)]);
+    assert_eq!(
+        net.incarnation_of(0, 1),
+        Some(inc),
+        "the suspicion moved up"
+    );
+    net.run_for(pause);
+    net.isolated.remove(&1);
+    net.lost = None;
+    net.run_for(Duration::from_secs(30));
+    no_failures_except(&net, &[]);
+    for i in 0..4 {
+        assert_eq!(net.state_of(i, 1), Some(MemberState::Alive), "observer {i}");
+    }
+}
+
 /// An accusation naming an incarnation far above anything the member signed
 /// that reached us (made up, or a liar provoked refutations faster than they
 /// reach us) counts at the incarnation we hold: a live member refutes it,

@@ -55,13 +55,23 @@ fn digest(bytes: &[u8]) -> u64 {
 
 /// Point-to-point claims sent outside the piggyback queue, in the first
 /// gossip slot, which the retransmit bound does not cover: Lifeguard's buddy
-/// system (a ping to a suspect carries our suspicion of it) and its reverse
-/// (a node accused of failing sends its Alive claim straight to the accuser,
-/// `refute_to` in the core's claims.rs).
-fn direct(sender: u32, ping_target: Option<u32>, raw: &[u8]) -> bool {
+/// system (a ping to a suspect, or an ack to a suspect that pinged us,
+/// carries our suspicion of it, and a new suspicion is sent to the suspect
+/// at once), its reverse (a node accused of failing sends its Alive claim
+/// straight to the accuser, `refute_to` in the core's claims.rs), and a
+/// node's own new Alive or Left claim told first-hand to distinct members
+/// (announce.rs), and a helper's latest claim about the target on its nack
+/// to a ping-req (probe.rs, `vouch_for`).
+fn direct(sender: u32, kind: &Kind<u32>, to: Option<u32>, raw: &[u8]) -> bool {
+    let gossip = matches!(kind, Kind::Gossip);
+    let nack = matches!(kind, Kind::Nack { .. });
+    let buddy = gossip || matches!(kind, Kind::Ping { .. } | Kind::Ack { .. });
     match wire::decode_update::<u32>(raw) {
-        Ok(Update::Suspect { id, from, .. }) => ping_target == Some(id) && from == sender,
-        Ok(Update::Alive { id, .. }) => ping_target.is_none() && id == sender,
+        Ok(Update::Suspect { id, from, .. }) => {
+            (buddy && to == Some(id) && from == sender) || (nack && id != sender)
+        }
+        Ok(Update::Alive { id, .. }) => (gossip && id == sender) || (nack && id != sender),
+        Ok(Update::Left { id, .. }) => gossip && id == sender,
         _ => false,
     }
 }
@@ -125,13 +135,8 @@ impl Traffic {
             }
         };
         self.decoded_packets += 1;
-        let is_gossip = matches!(packet.kind, Kind::Gossip);
-        let ping_target = match packet.kind {
-            Kind::Ping { .. } => to,
-            _ => None,
-        };
         for (i, raw) in packet.gossip.iter().enumerate() {
-            if i == 0 && (is_gossip || ping_target.is_some()) && direct(from, ping_target, raw) {
+            if i == 0 && direct(from, &packet.kind, to, raw) {
                 continue;
             }
             let n = self.sends.entry((from, digest(raw))).or_insert(0);

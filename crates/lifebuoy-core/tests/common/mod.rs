@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lifebuoy_core::wire::{self, Kind, Packet};
+use lifebuoy_core::wire::{self, Kind, Packet, Update};
 use lifebuoy_core::{Addr, Channel, Config, Core, Destination, Event, MemberInfo, MemberState};
 
 pub const LATENCY: Duration = Duration::from_millis(1);
@@ -52,6 +52,10 @@ impl Flight {
     }
 }
 
+/// Which piggybacked claims a message to a node loses: `(to, message
+/// kind, claim)`.
+pub type Lost = Box<dyn Fn(u32, &Kind<u32>, &Update<u32>) -> bool>;
+
 pub struct Net {
     pub start: Instant,
     pub now: Instant,
@@ -66,6 +70,9 @@ pub struct Net {
     pub cut: BTreeSet<(u32, u32)>,
     /// Every node's public key, when the nodes sign their claims.
     pub keys: Option<Arc<Vec<ed25519_dalek::VerifyingKey>>>,
+    /// Piggybacked claims lost on the way: `lost(to, update)` strips the
+    /// claim from a message to `to`, the rest of the message arrives.
+    pub lost: Option<Lost>,
 }
 
 impl Net {
@@ -134,6 +141,7 @@ impl Net {
             isolated: BTreeSet::new(),
             cut: BTreeSet::new(),
             keys: None,
+            lost: None,
         }
     }
 
@@ -230,10 +238,11 @@ impl Net {
                 self.flights = rest.into();
                 due
             };
-            for f in due {
+            for mut f in due {
                 if self.blocked(f.from, f.to) {
                     continue;
                 }
+                self.strip_lost(&mut f);
                 let now = self.now;
                 // Messages to ids outside the net (made-up members) are lost.
                 if let Some(c) = self.cores.get_mut(f.to as usize).and_then(Option::as_mut) {
@@ -252,6 +261,22 @@ impl Net {
             }
         }
         self.now = until.max(self.now);
+    }
+
+    /// Removes the piggybacked claims `self.lost` says are lost.
+    fn strip_lost(&self, f: &mut Flight) {
+        let Some(lost) = &self.lost else { return };
+        let Ok(mut packet) = wire::decode::<u32>(&f.payload, 1 << 24) else {
+            return;
+        };
+        let before = packet.gossip.len();
+        let kind = packet.kind.clone();
+        packet
+            .gossip
+            .retain(|g| !wire::decode_update(g).is_ok_and(|u| lost(f.to, &kind, &u)));
+        if packet.gossip.len() != before {
+            f.payload = wire::encode(&packet).expect("re-encode");
+        }
     }
 
     pub fn run_for(&mut self, d: Duration) {
