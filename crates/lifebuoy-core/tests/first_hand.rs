@@ -25,6 +25,35 @@ fn claims(f: &Flight) -> Vec<Update<u32>> {
         .collect()
 }
 
+/// `n` signed `local` nodes without push-pull, so that only claims carry
+/// node 1's refutations; node 0 holds node 1 suspected on node 3's word,
+/// and loses the claims `lost` says.
+fn node_0_suspects_node_1(n: u32, lost: common::Lost) -> Net {
+    let config = Config {
+        push_pull_interval: Duration::ZERO,
+        reconnect_interval: Duration::ZERO,
+        ..Config::local()
+    };
+    let mut net = Net::converged_signed(n, config);
+    net.lost = Some(lost);
+    let accusation = signed_as(
+        3,
+        "lifebuoy",
+        &Update::Suspect {
+            id: 1,
+            incarnation: 0,
+            from: 3,
+        },
+    );
+    let bytes = wire::encode_parts(&Kind::<u32>::Gossip, &[accusation]).expect("encode");
+    let now = net.now;
+    net.core_mut(0)
+        .handle_message(now, 3, Channel::Probe, &bytes)
+        .expect("well-formed");
+    net.drain(0);
+    net
+}
+
 #[test]
 fn a_node_that_starts_a_suspicion_sends_it_to_the_suspect_at_once_lifeguard_4_3() {
     let mut net = Net::converged(8, Config::local());
@@ -104,32 +133,13 @@ fn a_refutation_is_told_first_hand_to_every_member_of_a_small_cluster_swim_4_2()
 
 #[test]
 fn a_node_that_suspects_a_member_which_pings_it_puts_its_suspicion_on_the_ack_lifeguard_4_3() {
-    // No push-pull: only claims carry node 1's refutations.
-    let config = Config {
-        push_pull_interval: Duration::ZERO,
-        reconnect_interval: Duration::ZERO,
-        ..Config::local()
-    };
-    let mut net = Net::converged_signed(4, config);
     // Node 0 misses every refutation of node 1's.
-    net.lost = Some(Box::new(|to, _, u| {
-        to == 0 && matches!(u, Update::Alive { id: 1, incarnation, .. } if *incarnation > 0)
-    }));
-    let accusation = signed_as(
-        3,
-        "lifebuoy",
-        &Update::Suspect {
-            id: 1,
-            incarnation: 0,
-            from: 3,
-        },
+    let mut net = node_0_suspects_node_1(
+        4,
+        Box::new(|to, _, u| {
+            to == 0 && matches!(u, Update::Alive { id: 1, incarnation, .. } if *incarnation > 0)
+        }),
     );
-    let bytes = wire::encode_parts(&Kind::<u32>::Gossip, &[accusation]).expect("encode");
-    let now = net.now;
-    net.core_mut(0)
-        .handle_message(now, 3, Channel::Probe, &bytes)
-        .expect("well-formed");
-    net.drain(0);
     net.run_for(Duration::from_secs(8));
     assert_eq!(net.state_of(0, 1), Some(MemberState::Suspect));
     let buddy_acks = net
@@ -179,33 +189,15 @@ fn a_final_check_asks_at_least_three_members_to_ping_the_suspect_swim_4_2() {
 
 #[test]
 fn members_asked_to_ping_a_stalled_suspect_answer_with_the_latest_claim_they_hold_swim_4_1() {
-    let config = Config {
-        push_pull_interval: Duration::ZERO,
-        reconnect_interval: Duration::ZERO,
-        ..Config::local()
-    };
-    let mut net = Net::converged_signed(8, config);
     // Node 0 misses node 1's refutations, except on answers to ping-reqs.
-    net.lost = Some(Box::new(|to, kind, u| {
-        to == 0
-            && !matches!(kind, Kind::Nack { .. })
-            && matches!(u, Update::Alive { id: 1, incarnation, .. } if *incarnation > 0)
-    }));
-    let accusation = signed_as(
-        3,
-        "lifebuoy",
-        &Update::Suspect {
-            id: 1,
-            incarnation: 0,
-            from: 3,
-        },
+    let mut net = node_0_suspects_node_1(
+        8,
+        Box::new(|to, kind, u| {
+            to == 0
+                && !matches!(kind, Kind::Nack { .. })
+                && matches!(u, Update::Alive { id: 1, incarnation, .. } if *incarnation > 0)
+        }),
     );
-    let bytes = wire::encode_parts(&Kind::<u32>::Gossip, &[accusation]).expect("encode");
-    let now = net.now;
-    net.core_mut(0)
-        .handle_message(now, 3, Channel::Probe, &bytes)
-        .expect("well-formed");
-    net.drain(0);
     net.run_for(Duration::from_secs(30));
     assert_eq!(net.state_of(0, 1), Some(MemberState::Suspect), "stale");
     // Node 1 stalls past node 0's next final check.
