@@ -278,13 +278,20 @@ impl<I: NodeId> Core<I> {
     /// while the target stalls, learns from the members it asked that the
     /// target was alive after its suspicion began (a higher incarnation
     /// refutes the suspicion or holds its deadline, `crate::suspicion`).
+    /// A Dead claim that started our suspicion is not sent: it would count
+    /// as a vote and travel on outside the retransmit limit.
     fn vouch_for(&self, target: &I) -> Option<(Option<I>, std::sync::Arc<[u8]>)> {
         let m = self.table.get(target)?;
         if !matches!(m.state, MemberState::Alive | MemberState::Suspect) {
             return None;
         }
         let claim = self.proofs.get(target)?.clone();
-        Some((Some(target.clone()), claim))
+        match crate::wire::decode_update::<I>(&claim) {
+            Ok(Update::Alive { .. } | Update::Suspect { .. }) => {
+                Some((Some(target.clone()), claim))
+            }
+            _ => None,
+        }
     }
 
     pub(crate) fn on_ping_req(
