@@ -20,8 +20,7 @@ impl<I: NodeId> Core<I> {
         self.local.state = MemberState::Left;
         self.local.since = now;
         self.probe = None;
-        let left = self.own_claim().raw;
-        self.queue_update(self.local.id.clone(), left);
+        self.announce_self();
         self.start_announce();
         tracing::info!(incarnation = self.local.incarnation, "leaving the cluster");
         // Send it out now rather than at the next gossip tick.

@@ -138,6 +138,14 @@ mod tests {
     use super::*;
 
     const MIN: Duration = Duration::from_secs(6);
+
+    /// An arbitrary origin for these tests' virtual times, read once: the
+    /// code under test only ever compares and adds to it.
+    fn epoch() -> Instant {
+        use std::sync::OnceLock;
+        static EPOCH: OnceLock<Instant> = OnceLock::new();
+        *EPOCH.get_or_init(Instant::now)
+    }
     const MAX: Duration = Duration::from_secs(36);
 
     #[test]
@@ -154,7 +162,7 @@ mod tests {
 
     #[test]
     fn a_raise_holds_the_deadline_a_minimum_timeout_from_it_lifeguard_4_2() {
-        let t0 = Instant::now();
+        let t0 = epoch();
         let mut s = Suspicion::new(t0, 1u32, 0, MIN, MAX);
         let late = t0 + MIN + Duration::from_secs(1);
         assert_eq!(s.raise(late), late + MIN);
@@ -162,7 +170,7 @@ mod tests {
 
     #[test]
     fn a_later_raise_holds_the_deadline_only_if_the_suspect_answered_since() {
-        let t0 = Instant::now();
+        let t0 = epoch();
         let mut s = Suspicion::new(t0, 1u32, 0, MIN, MAX);
         let first = t0 + Duration::from_secs(1);
         assert_eq!(s.raise(first), first + MIN);
@@ -176,7 +184,7 @@ mod tests {
 
     #[test]
     fn a_confirmation_after_a_raise_does_not_bring_the_deadline_before_it() {
-        let t0 = Instant::now();
+        let t0 = epoch();
         let mut s = Suspicion::new(t0, 1u32, 2, MIN, MAX);
         let late = t0 + MAX + Duration::from_secs(2);
         assert_eq!(s.raise(late), late + MIN);
@@ -185,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_raise_never_brings_a_deadline_forward() {
-        let t0 = Instant::now();
+        let t0 = epoch();
         let mut s = Suspicion::new(t0, 1u32, 2, MIN, MAX);
         assert_eq!(s.raise(t0 + Duration::from_secs(1)), t0 + MAX);
     }
